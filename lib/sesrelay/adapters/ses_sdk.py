@@ -1,0 +1,178 @@
+"""The SES gateway over the official `tencentcloud-sdk-python-ses` client.
+
+The only importer of `tencentcloud`. Turns every SDK exception into a typed `SesError` and
+retries only what SES certainly did not act on (reference/ses.md 2.3-2.4).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.ses.v20201002 import models as ses_models
+from tencentcloud.ses.v20201002 import ses_client
+
+from sesrelay.clock import Clock, Deadline
+from sesrelay.errors import Outcome, SesError
+from sesrelay.gateway import WRITE_ACTIONS
+
+#: Codes after which SES certainly did not act, and a retry after a pause can succeed.
+RETRYABLE_CODES = frozenset(
+    {
+        "RequestLimitExceeded",
+        "RequestLimitExceeded.UinLimitExceeded",
+        "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+        "RequestLimitExceeded.IPLimitExceeded",
+        "FailedOperation.ServiceNotAvailable",
+    }
+)
+
+#: Fragments of requests' messages that mean the request never reached the server.
+_NOT_SENT_MARKERS = (
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Connection refused",
+    "ConnectTimeoutError",
+    "Connect timed out",
+    "NameResolutionError",
+    "Failed to resolve",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "SSLError",
+)
+
+#: Below this much time left there is no point starting a call.
+MIN_CALL_SECONDS = 0.05
+
+
+def classify(action: str, code: str, message: str) -> Outcome:
+    """What an SDK failure means for the request: did SES act, and may we try again?"""
+    is_write = action in WRITE_ACTIONS
+    if code in RETRYABLE_CODES:
+        return Outcome.RETRYABLE
+    if code == "ClientNetworkError":
+        if any(marker in message for marker in _NOT_SENT_MARKERS):
+            return Outcome.RETRYABLE
+        # Read timeouts and dropped connections: the request may have been processed.
+        return Outcome.OUTCOME_UNKNOWN if is_write else Outcome.RETRYABLE
+    if code in {"ServerNetworkError", "JSONDecodeError"} or code.startswith("InternalError"):
+        return Outcome.OUTCOME_UNKNOWN if is_write else Outcome.RETRYABLE
+    return Outcome.FINAL
+
+
+def parse_endpoint(endpoint: str) -> tuple[str, str]:
+    """`http://127.0.0.1:8080` -> ("127.0.0.1:8080", "http"); a bare host means https."""
+    if "://" not in endpoint:
+        return endpoint.rstrip("/"), "https"
+    parts = urlsplit(endpoint)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("SESRELAY_SES_ENDPOINT must look like http(s)://host[:port]")
+    return parts.netloc, parts.scheme
+
+
+class SdkSesGateway:
+    """One SesClient per thread of a warm instance, so TCP connections are reused."""
+
+    def __init__(
+        self,
+        *,
+        secret_id: str,
+        secret_key: str,
+        session_token: str | None,
+        region: str,
+        endpoint: str,
+        clock: Clock,
+        timeout: float = 10.0,
+        max_attempts: int = 3,
+        base_backoff: float = 0.1,
+        max_backoff: float = 2.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        host, scheme = parse_endpoint(endpoint)
+        self._credential = credential.Credential(secret_id, secret_key, session_token or None)
+        self._region = region
+        self._host = host
+        self._scheme = scheme
+        self._clock = clock
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._base_backoff = base_backoff
+        self._max_backoff = max_backoff
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._local = threading.local()
+        self.endpoint = f"{scheme}://{host}"
+
+    def _client(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            http = HttpProfile(endpoint=self._host, protocol=self._scheme)
+            http.reqTimeout = int(self._timeout) or 1
+            profile = ClientProfile(httpProfile=http)
+            client = ses_client.SesClient(self._credential, self._region, profile)
+            self._local.client = client
+        return client
+
+    def call(self, action: str, params: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline.remaining()
+            if remaining < MIN_CALL_SECONDS:
+                raise SesError(
+                    "deadline_exceeded",
+                    f"no time left in the invocation to call SES {action}",
+                    outcome=Outcome.RETRYABLE,
+                    action=action,
+                    attempts=attempt - 1,
+                )
+            try:
+                return self._call_once(action, params, min(self._timeout, remaining))
+            except SesError as error:
+                error.attempts = attempt
+                if not error.retryable or attempt >= self._max_attempts:
+                    raise
+                pause = self._rng.uniform(
+                    0.0, min(self._max_backoff, self._base_backoff * 2 ** (attempt - 1))
+                )
+                if deadline.remaining() - pause < MIN_CALL_SECONDS * 2:
+                    raise
+                self._clock.sleep(pause)
+
+    def _call_once(self, action: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
+        client = self._client()
+        # requests takes the timeout per call from the connection object (ProxyConnection).
+        client.request.conn.timeout = timeout
+        try:
+            request_type = getattr(ses_models, f"{action}Request", None)
+            method = getattr(client, action, None)
+            if request_type is not None and method is not None:
+                request = request_type()
+                request.from_json_string(json.dumps(params))
+                response = method(request)
+                result: dict[str, Any] = json.loads(response.to_json_string())
+                return {key: value for key, value in result.items() if value is not None}
+            body = client.call_json(action, params)
+            return dict(body["Response"])
+        except TencentCloudSDKException as exc:
+            code = str(exc.get_code() or "UnknownError")
+            raw = exc.get_message()
+            message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+            raise SesError(
+                code,
+                _short(message),
+                request_id=exc.get_request_id() or None,
+                outcome=classify(action, code, message),
+                action=action,
+            ) from None
+
+
+def _short(message: str, limit: int = 300) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 3] + "..."

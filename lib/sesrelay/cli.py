@@ -1,0 +1,114 @@
+"""The command line (DESIGN A5): `sesrelay serve | emulator | invoke | ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: Where `sesrelay emulator` listens by default, and where `sesrelay invoke` looks for it when
+#: no Tencent credentials and no SESRELAY_SES_ENDPOINT are set.
+EMULATOR_DEFAULT_PORT = 8025
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from sesrelay.local_server import run
+
+    return run(host=args.host, port=args.port)
+
+
+def _cmd_emulator(args: argparse.Namespace) -> int:
+    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, serve_forever
+
+    serve_forever(
+        host=args.host,
+        port=args.port,
+        secret_id=args.secret_id or DEFAULT_SECRET_ID,
+        secret_key=args.secret_key or DEFAULT_SECRET_KEY,
+        seed_path=args.seed,
+        rate_limit=None if args.rate_limit <= 0 else args.rate_limit,
+    )
+    return 0
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"sesrelay: cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"sesrelay: {what} {path} is not JSON: {exc}") from None
+
+
+def _local_emulator_env() -> None:
+    """Without credentials or an endpoint, `invoke` talks to a local `sesrelay emulator`."""
+    env = os.environ
+    has_creds = env.get("TENCENTCLOUD_SECRETID") or env.get("TENCENTCLOUD_SECRET_ID")
+    if has_creds or os.environ.get("SESRELAY_SES_ENDPOINT"):
+        return
+    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+
+    os.environ["SESRELAY_SES_ENDPOINT"] = f"http://127.0.0.1:{EMULATOR_DEFAULT_PORT}"
+    os.environ["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
+    os.environ["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
+    print(
+        f"sesrelay: no Tencent credentials set; using the local emulator at "
+        f"http://127.0.0.1:{EMULATOR_DEFAULT_PORT} (start it with `sesrelay emulator`)",
+        file=sys.stderr,
+    )
+
+
+def _cmd_invoke(args: argparse.Namespace) -> int:
+    event = _read_json_file(args.event, "event file")
+    context: Any = {"request_id": "local-invoke", "time_limit_in_ms": 30000}
+    if args.context:
+        context = _read_json_file(args.context, "context file")
+    _local_emulator_env()
+    from sesrelay import logs
+    from sesrelay.runtime import Runtime
+
+    logs.configure(to_stderr=True)
+    reply = Runtime().handle(event, context)
+    print(json.dumps(reply, ensure_ascii=False, indent=2))
+    return 0 if not (isinstance(reply, dict) and reply.get("ok") is False) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sesrelay", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    srv = sub.add_parser("serve", help="run the function behind a local HTTP server")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    srv.set_defaults(func=_cmd_serve)
+
+    emu = sub.add_parser("emulator", help="run the local SES emulator")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=EMULATOR_DEFAULT_PORT, help="0 picks a free port")
+    emu.add_argument("--secret-id", default=None, help="SecretId the emulator accepts")
+    emu.add_argument("--secret-key", default=None, help="SecretKey the emulator accepts")
+    emu.add_argument("--seed", default=None, help="seed file (JSON); default: built-in seed")
+    emu.add_argument("--rate-limit", type=int, default=20, help="requests/s per action; 0 = off")
+    emu.set_defaults(func=_cmd_emulator)
+
+    inv = sub.add_parser("invoke", help="run main_handler once on an event file")
+    inv.add_argument("event", help="event JSON file")
+    inv.add_argument("--context", default=None, help="context JSON file")
+    inv.set_defaults(func=_cmd_invoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""A local Tencent Cloud SES (API 2020-10-02) that the official SDK talks to over loopback HTTP.
+
+Credentials: SecretId `AKIDsesrelayEMULATOR0000000000000000`, SecretKey
+`sesrelay-emulator-secret-key-0000` (DEFAULT_SECRET_ID / DEFAULT_SECRET_KEY) unless configured.
+"""
+
+from sesrelay.emulator.seed import SeedError, load_seed
+from sesrelay.emulator.server import (
+    DEFAULT_SECRET_ID,
+    DEFAULT_SECRET_KEY,
+    EmulatorServer,
+    serve_forever,
+)
+
+__all__ = [
+    "DEFAULT_SECRET_ID",
+    "DEFAULT_SECRET_KEY",
+    "EmulatorServer",
+    "SeedError",
+    "load_seed",
+    "serve_forever",
+]

@@ -1,0 +1,124 @@
+"""The Idempotency-Key protocol (DESIGN A2) over the StateStore port.
+
+First request runs; a repeat with the same key and body within 24 h replays the stored answer;
+another body -> 409 idempotency_key_reused; still running -> 409 idempotency_in_progress.
+Failures SES certainly did not act on free the key; ambiguous ones keep it (502 replayed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from sesrelay.clock import Clock, Deadline
+from sesrelay.errors import RelayError
+from sesrelay.events import HttpResponse
+from sesrelay.state import StateStore
+
+REPLAY_TTL_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 256
+#: The in-progress claim lives as long as the invocation may run, plus this margin, so a
+#: crashed instance never blocks a key for long (peers.md 1.7, Powertools #4759).
+CLAIM_MARGIN_SECONDS = 2.0
+REPLAYED_HEADER = "idempotent-replayed"
+
+
+class InvalidIdempotencyKey(RelayError):
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(RelayError):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(RelayError):
+    code = "idempotency_in_progress"
+
+
+def check_key(key: str) -> str:
+    if not key:
+        raise InvalidIdempotencyKey("Idempotency-Key must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidIdempotencyKey(f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters")
+    if any(not (0x20 <= ord(ch) <= 0x7E) for ch in key):
+        raise InvalidIdempotencyKey(
+            "Idempotency-Key must contain only printable ASCII characters (no control characters)"
+        )
+    return key
+
+
+def key_hash(key: str) -> str:
+    """What logs and store keys carry instead of the key itself."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprint(method: str, path: str, payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, store: StateStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def run(
+        self,
+        *,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        deadline: Deadline,
+        action: Callable[[], HttpResponse],
+        keep: Callable[[HttpResponse], bool],
+    ) -> HttpResponse:
+        """Run `action` at most once per (scope, key). `keep` says whether an answer is final
+        (stored and replayed) or frees the key (SES certainly did not act)."""
+        store_key = f"idem:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
+        token = secrets.token_hex(8)
+        claim = {"state": "in_progress", "fp": fingerprint, "token": token}
+        ttl = deadline.remaining() + CLAIM_MARGIN_SECONDS
+        existing = self._store.claim(store_key, json.dumps(claim), ttl)
+        if existing is not None:
+            return self._answer_existing(existing.value, fingerprint)
+        try:
+            response = action()
+        except RelayError:
+            self._release(store_key, token)
+            raise
+        if keep(response):
+            record = {
+                "state": "done",
+                "fp": fingerprint,
+                "status": response.status,
+                "headers": response.headers,
+                "body": response.body,
+            }
+            self._store.put(store_key, json.dumps(record), REPLAY_TTL_SECONDS)
+        else:
+            self._release(store_key, token)
+        return response
+
+    def _release(self, store_key: str, token: str) -> None:
+        current = self._store.get(store_key)
+        if current is not None and json.loads(current.value).get("token") == token:
+            self._store.delete(store_key, expected_version=current.version)
+
+    @staticmethod
+    def _answer_existing(raw: str, fp: str) -> HttpResponse:
+        record = json.loads(raw)
+        if record.get("fp") != fp:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request body; "
+                "use a new key for a different request"
+            )
+        if record.get("state") != "done":
+            raise IdempotencyInProgress(
+                "a request with this Idempotency-Key is still in progress; retry shortly"
+            )
+        headers = dict(record.get("headers") or {})
+        headers[REPLAYED_HEADER] = "true"
+        return HttpResponse(int(record["status"]), str(record["body"]), headers)

@@ -1,0 +1,68 @@
+"""One warm instance: services built lazily on the first event (never at import), then reused."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from pydantic import ValidationError
+
+from sesrelay import logs
+from sesrelay.dispatch import dispatch
+from sesrelay.timers import RetryLater
+from sesrelay.wiring import Services, build_services
+
+log = logging.getLogger("sesrelay")
+
+
+class Runtime:
+    def __init__(self, services: Services | None = None) -> None:
+        logs.configure()
+        self._services = services
+        self._lock = threading.Lock()
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            with self._lock:
+                if self._services is None:
+                    self._services = build_services()
+        return self._services
+
+    def handle(self, event: Any, context: Any) -> Any:
+        try:
+            services = self.services
+        except (ValidationError, ValueError) as exc:
+            # A misconfigured function must say what to fix, not raise a traceback at callers.
+            log.error("configuration error: %s", _config_problem(exc))
+            return unavailable(event, "configuration_error", _config_problem(exc))
+        try:
+            return dispatch(event, context, services)
+        except RetryLater:
+            raise  # SCF must see the failure to retry the async invocation
+        except Exception:  # a genuine bug: log it whole, answer without internals
+            log.exception("unhandled error")
+            return unavailable(event, "internal_error", "internal error; see the function log")
+
+
+def _config_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(p) for p in err["loc"])
+            parts.append(f"{where}: {err['msg']}")
+        return "invalid environment: " + "; ".join(parts)
+    return str(exc)
+
+
+def unavailable(event: Any, code: str, message: str) -> dict[str, Any]:
+    """The error reply in the shape the trigger expects (HTTP reply or direct/timer summary)."""
+    from sesrelay.dispatch import event_kind
+    from sesrelay.problems import problem
+
+    kind = event_kind(event)
+    if kind in ("http", "apigw"):
+        status = 500 if code == "internal_error" else 503
+        return problem(status, code, message, request_id=None).to_scf(kind)
+    return {"ok": False, "error": {"code": code, "message": message, "errors": []}}

@@ -1,0 +1,110 @@
+"""The one reader of the environment (DESIGN A4): a pydantic-settings class, read once per warm
+instance by `wiring.py`, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: SES hosts by region (reference/ses.md 4): the intl site serves only ap-singapore; the China
+#: site serves ap-guangzhou and ap-hongkong.
+SES_HOSTS = {
+    "ap-singapore": "ses.intl.tencentcloudapi.com",
+    "ap-guangzhou": "ses.tencentcloudapi.com",
+    "ap-hongkong": "ses.tencentcloudapi.com",
+}
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "sesrelay.yaml"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Environment of one function instance. Field aliases are the variable names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=True, populate_by_name=True, extra="ignore"
+    )
+
+    ses_region: str = Field("ap-singapore", validation_alias="SESRELAY_SES_REGION")
+    ses_endpoint: str | None = Field(None, validation_alias="SESRELAY_SES_ENDPOINT")
+    # The SCF execution role injects TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN, which the
+    # SDK's default credential chain does not read (reference/scf.md 0.3); the underscored
+    # names are the SDK's own convention for local use.
+    secret_id: str | None = Field(
+        None, validation_alias=AliasChoices("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRET_ID")
+    )
+    secret_key: str | None = Field(
+        None, validation_alias=AliasChoices("TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SECRET_KEY")
+    )
+    session_token: str | None = Field(None, validation_alias="TENCENTCLOUD_SESSIONTOKEN")
+    api_key_sha256: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="SESRELAY_API_KEY_SHA256"
+    )
+    state_url: str | None = Field(None, validation_alias="SESRELAY_STATE_URL")
+    config_path: Path = Field(DEFAULT_CONFIG_PATH, validation_alias="SESRELAY_CONFIG")
+    allowed_senders: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="SESRELAY_ALLOWED_SENDERS"
+    )
+    allow_simple: bool = Field(False, validation_alias="SESRELAY_ALLOW_SIMPLE")
+    ses_timeout: float = Field(10.0, gt=0, le=120, validation_alias="SESRELAY_SES_TIMEOUT")
+    ses_max_attempts: int = Field(3, ge=1, le=10, validation_alias="SESRELAY_SES_MAX_ATTEMPTS")
+    log_level: str = Field("INFO", validation_alias="SESRELAY_LOG_LEVEL")
+    run_env: str | None = Field(None, validation_alias="TENCENTCLOUD_RUNENV")
+
+    @field_validator("api_key_sha256", "allowed_senders", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _hex_digests(cls, value: list[str]) -> list[str]:
+        digests = [item.lower() for item in value]
+        for index, digest in enumerate(digests):
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError(
+                    f"item {index} is not a SHA-256 hex digest (64 hex characters); "
+                    "configure digests of the keys, never the keys themselves"
+                )
+        return digests
+
+    @field_validator("ses_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("ses_endpoint", "secret_id", "secret_key", "session_token", "state_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @property
+    def on_scf(self) -> bool:
+        return (self.run_env or "").upper() == "SCF"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.secret_id and self.secret_key)
+
+    def ses_host(self) -> str:
+        host = SES_HOSTS.get(self.ses_region)
+        if host is None:
+            known = ", ".join(sorted(SES_HOSTS))
+            raise ValueError(
+                f"SESRELAY_SES_REGION {self.ses_region!r} has no known SES endpoint "
+                f"(known: {known}); set SESRELAY_SES_ENDPOINT to override"
+            )
+        return host

@@ -1,0 +1,75 @@
+"""The one place adapters are built: settings + clock -> Services, once per warm instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sesrelay.clock import Clock, SystemClock
+from sesrelay.gateway import SesGateway, UnconfiguredGateway
+from sesrelay.settings import Settings
+
+if TYPE_CHECKING:
+    from sesrelay.state import StateStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    ses: SesGateway
+    _state: StateStore | None = field(default=None, repr=False)
+
+    @property
+    def state(self) -> StateStore:
+        """Opened on first use, so invocations that need no state pay nothing for it."""
+        if self._state is None:
+            from sesrelay.adapters.state_url import open_state_store
+
+            self._state = open_state_store(default_state_url(self.settings), self.clock)
+        return self._state
+
+
+def default_state_url(settings: Settings) -> str:
+    if settings.state_url:
+        return settings.state_url
+    # Locally, SQLite survives restarts and is shared by processes. On SCF /tmp is per
+    # instance: a fleet needs SESRELAY_STATE_URL=redis://... (TencentDB for Redis).
+    if settings.on_scf:
+        return "sqlite:////tmp/sesrelay-state.sqlite3"  # the only writable folder on SCF
+    return "sqlite:///.sesrelay/state.sqlite3"
+
+
+def build_ses_gateway(settings: Settings, clock: Clock) -> SesGateway:
+    if not (settings.secret_id and settings.secret_key):
+        return UnconfiguredGateway()
+    from sesrelay.adapters.ses_sdk import SdkSesGateway
+
+    endpoint = settings.ses_endpoint or settings.ses_host()
+    return SdkSesGateway(
+        secret_id=settings.secret_id,
+        secret_key=settings.secret_key,
+        session_token=settings.session_token,
+        region=settings.ses_region,
+        endpoint=endpoint,
+        clock=clock,
+        timeout=settings.ses_timeout,
+        max_attempts=settings.ses_max_attempts,
+    )
+
+
+def build_services(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    ses: SesGateway | None = None,
+    state: StateStore | None = None,
+) -> Services:
+    settings = settings if settings is not None else Settings()
+    clock = clock or SystemClock()
+    return Services(
+        settings=settings,
+        clock=clock,
+        ses=ses if ses is not None else build_ses_gateway(settings, clock),
+        _state=state,
+    )
