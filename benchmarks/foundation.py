@@ -18,8 +18,10 @@ from benchmarks.stats import median, ms, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# `import pydantic` alone is lazy and loads almost nothing; what every pydantic application pays
+# is the import of BaseModel and the field machinery, so that is the floor.
 BASELINE_IMPORT = (
-    "import pydantic\n"
+    "from pydantic import BaseModel, Field, ValidationError\n"
     "from tencentcloud.common import credential\n"
     "from tencentcloud.ses.v20201002 import ses_client, models\n"
 )
@@ -58,12 +60,14 @@ def bench_imports(rounds: int) -> None:
     handler = _time_import(HANDLER_IMPORT, rounds)
     wired = _time_import(HANDLER_WIRED, rounds)
     print(f"(a) cold import, median of {rounds} fresh interpreters")
-    print(f"    SDK + pydantic (baseline)          {ms(base)}")
+    print(f"    SDK + pydantic (baseline)                  {ms(base)}")
     print(
-        f"    import handler                     {ms(handler)}  ratio {handler / base:.2f}x"
+        f"    import handler + build the SDK gateway     {ms(wired)}  ratio {wired / base:.2f}x"
         " (target <= 1.30x)"
     )
-    print(f"    import handler + build gateway     {ms(wired)}  ratio {wired / base:.2f}x")
+    print(
+        f"    import handler alone (SDK loaded later)    {ms(handler)}  ratio {handler / base:.2f}x"
+    )
 
 
 def bench_sends(count: int) -> None:

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from sesrelay.events import MAX_BODY_BYTES
 from sesrelay.problems import problem
-from sesrelay.settings import Settings
+from sesrelay.settings import Settings, describe_error
 from sesrelay.state import StateStoreError
 
 if TYPE_CHECKING:
@@ -222,7 +222,7 @@ def run(host: str, port: int, out: TextIO = sys.stdout) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        raise SystemExit(f"sesrelay serve: invalid environment: {_describe(exc)}") from None
+        raise SystemExit(f"sesrelay serve: invalid environment: {describe_error(exc)}") from None
     settings, emulator, notes = _ses(settings)
     api_key = "<your API key>"
     if settings.api_key_sha256:
@@ -309,11 +309,3 @@ def _close(emulator: EmulatorServer | None, store: StateStore | None) -> None:
         store.close()
     if emulator is not None:
         emulator.stop()
-
-
-def _describe(exc: ValidationError) -> str:
-    """Where and what, never the rejected value (it may be a secret)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-        for err in exc.errors(include_input=False, include_url=False)
-    )

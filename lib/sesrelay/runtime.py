@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from sesrelay import logs
 from sesrelay.dispatch import dispatch
+from sesrelay.settings import describe_error
 from sesrelay.timers import RetryLater
 from sesrelay.wiring import Services, build_services
 
@@ -48,11 +49,7 @@ class Runtime:
 
 def _config_problem(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors(include_input=False, include_url=False):
-            where = ".".join(str(p) for p in err["loc"])
-            parts.append(f"{where}: {err['msg']}")
-        return "invalid environment: " + "; ".join(parts)
+        return "invalid environment: " + describe_error(exc)
     return str(exc)
 
 

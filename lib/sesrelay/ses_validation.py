@@ -59,6 +59,9 @@ class SesModel(BaseModel):
         extra="forbid",
         hide_input_in_errors=True,
         field_title_generator=lambda name, _info: name,  # "TemplateID", not "Templateid"
+        # Build validators on first use: an instance only pays for the actions it serves,
+        # which keeps the SCF cold start close to the SDK's own import time.
+        defer_build=True,
     )
 
     #: The SES name of this structure, for messages ("not a SendEmail parameter").

@@ -1,13 +1,19 @@
-"""The one reader of the environment (DESIGN A4): a pydantic-settings class, read once per warm
-instance by `wiring.py`, never at import time."""
+"""The one reader of the environment (DESIGN A4): a pydantic model filled from `os.environ`, read
+once per warm instance by `wiring.py`, never at import time.
+
+A plain BaseModel rather than pydantic-settings: the latter costs ~40 ms of cold start (it pulls in
+dotenv, asyncio and importlib.metadata) and two more packages in the zip, for features (dotenv
+files, secrets dirs) an SCF function does not use.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 #: SES hosts by region (reference/ses.md 4): the intl site serves only ap-singapore; the China
 #: site serves ap-guangzhou and ap-hongkong.
@@ -26,12 +32,27 @@ def _split_csv(value: object) -> object:
     return value
 
 
-class Settings(BaseSettings):
-    """Environment of one function instance. Field aliases are the variable names."""
+class Settings(BaseModel):
+    """Environment of one function instance. Field aliases are the variable names.
 
-    model_config = SettingsConfigDict(
-        env_prefix="", case_sensitive=True, populate_by_name=True, extra="ignore"
-    )
+    `Settings()` reads `os.environ`; keyword arguments (by field name) override it, which is how
+    tests and `sesrelay serve` configure an instance.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    def __init__(self, *, environ: Mapping[str, str] | None = None, **values: Any) -> None:
+        env = os.environ if environ is None else environ
+        merged: dict[str, Any] = {}
+        for name, field in type(self).model_fields.items():
+            alias = field.validation_alias
+            choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+            for choice in choices:
+                if isinstance(choice, str) and choice in env:
+                    merged[name] = env[choice]
+                    break
+        merged.update(values)
+        super().__init__(**merged)
 
     ses_region: str = Field("ap-singapore", validation_alias="SESRELAY_SES_REGION")
     ses_endpoint: str | None = Field(None, validation_alias="SESRELAY_SES_ENDPOINT")
@@ -45,12 +66,12 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SECRET_KEY")
     )
     session_token: str | None = Field(None, validation_alias="TENCENTCLOUD_SESSIONTOKEN")
-    api_key_sha256: Annotated[list[str], NoDecode] = Field(
+    api_key_sha256: list[str] = Field(
         default_factory=list, validation_alias="SESRELAY_API_KEY_SHA256"
     )
     state_url: str | None = Field(None, validation_alias="SESRELAY_STATE_URL")
     config_path: Path = Field(DEFAULT_CONFIG_PATH, validation_alias="SESRELAY_CONFIG")
-    allowed_senders: Annotated[list[str], NoDecode] = Field(
+    allowed_senders: list[str] = Field(
         default_factory=list, validation_alias="SESRELAY_ALLOWED_SENDERS"
     )
     allow_simple: bool = Field(False, validation_alias="SESRELAY_ALLOW_SIMPLE")
@@ -108,3 +129,20 @@ class Settings(BaseSettings):
                 f"(known: {known}); set SESRELAY_SES_ENDPOINT to override"
             )
         return host
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable(s) behind a settings field, for error messages."""
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices):
+        return " or ".join(str(choice) for choice in alias.choices)
+    return str(alias) if alias else field_name
+
+
+def describe_error(exc: ValidationError) -> str:
+    """Which variable and which rule, never the rejected value (it may be a secret)."""
+    return "; ".join(
+        f"{env_name(str(err['loc'][0])) if err['loc'] else 'environment'}: {err['msg']}"
+        for err in exc.errors(include_input=False, include_url=False)
+    )

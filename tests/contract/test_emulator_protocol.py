@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +22,7 @@ from tencentcloud.ses.v20201002 import models, ses_client
 from sesrelay.clock import ManualClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.emulator.rawclient import call
+from sesrelay.emulator.signing import sign_headers
 
 MakeClient = Callable[..., Any]
 
@@ -215,3 +218,42 @@ def test_rate_limit_can_be_disabled(make_client: MakeClient) -> None:
         for _ in range(30):
             list_addresses(client)
         assert unlimited.call_counts() == {"ListEmailAddress": 30}
+
+
+def test_body_over_10_mb_is_refused(srv: EmulatorServer) -> None:
+    body = b'{"Pad": "' + b"a" * (10 * 1024 * 1024) + b'"}'
+    assert call(srv.endpoint, "ListEmailAddress", body).error_code == "RequestSizeLimitExceeded"
+
+
+def test_one_connection_carries_many_calls(srv: EmulatorServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+    try:
+        sockets: set[tuple[str, int]] = set()
+        for action in ("ListEmailAddress", "GetEmailTemplate", "ListEmailAddress"):
+            body = b"{}" if action == "ListEmailAddress" else b'{"TemplateID": 100001}'
+            auth = sign_headers(
+                secret_id=DEFAULT_SECRET_ID,
+                secret_key=DEFAULT_SECRET_KEY,
+                service="ses",
+                host=srv.endpoint,
+                body=body,
+                timestamp=int(time.time()),
+            )
+            headers = {
+                "Content-Type": "application/json",
+                "Host": srv.endpoint,
+                "X-TC-Action": action,
+                "X-TC-Version": "2020-10-02",
+                "X-TC-Region": "ap-guangzhou",
+                "X-TC-Timestamp": str(int(time.time())),
+                "Authorization": auth,
+            }
+            conn.request("POST", "/", body=body, headers=headers)
+            resp = conn.getresponse()
+            assert resp.status == 200
+            assert resp.getheader("Connection") is None
+            assert "Error" not in json.loads(resp.read())["Response"]
+            sockets.add(conn.sock.getsockname())  # a reconnect would show a new local port
+        assert len(sockets) == 1
+    finally:
+        conn.close()

@@ -1,7 +1,7 @@
 """A local Tencent Cloud SES (API 2020-10-02) that the official SDK talks to over loopback HTTP.
 
-Credentials: SecretId `AKIDsesrelayEMULATOR0000000000000000`, SecretKey
-`sesrelay-emulator-secret-key-0000` (DEFAULT_SECRET_ID / DEFAULT_SECRET_KEY) unless configured.
+Default credentials: SecretId `AKIDsesrelayEMULATOR0000000000000000`, SecretKey
+`sesrelay-emulator-secret-key-0000`; any X-TC-Token passes (STS tokens can't be checked locally).
 """
 
 from sesrelay.emulator.seed import SeedError, load_seed

@@ -89,7 +89,7 @@ def handle(
         core.tick()  # lazily due tasks and uploads show up in what services report
         with core.lock:
             for service in core.services.values():
-                answer = service.control(method, path, query)
+                answer = service.control(method, path, query, body)
                 if answer is not None:
                     return answer[0], answer[1], ()
         raise ControlError(404, f"no emulator endpoint {path}")

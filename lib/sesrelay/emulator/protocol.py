@@ -64,7 +64,9 @@ class Service(Protocol):
 
     def reset(self) -> None: ...
 
-    def control(self, method: str, path: str, query: Mapping[str, str]) -> tuple[int, Any] | None:
+    def control(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> tuple[int, Any] | None:
         """Answer a service-specific `/_emulator/...` request, or None when not ours."""
 
 

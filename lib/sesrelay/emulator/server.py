@@ -96,19 +96,28 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._dispatch("PUT")
 
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
     def _read_body(self) -> bytes | None:
-        length = self.headers.get("Content-Length")
-        if length is None:
-            return b""
-        if not length.strip().isdigit() or int(length) > MAX_BODY_BYTES:
+        """The body, or None when it is over the limit (then drained, so the reply is read)."""
+        length = (self.headers.get("Content-Length") or "0").strip()
+        # Chunked bodies are not supported (the SDK always sends Content-Length); the stream
+        # cannot be resynchronised after one, so the connection is closed after the answer.
+        if not length.isdigit() or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
             return None
-        return self.rfile.read(int(length))
+        left = int(length)
+        if left <= MAX_BODY_BYTES:
+            return self.rfile.read(left)
+        while left > 0 and (chunk := self.rfile.read(min(left, 1 << 20))):
+            left -= len(chunk)
+        return None
 
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
         body = self._read_body()
-        if body is None:  # unread body: answer, then close rather than resync the stream
-            self.close_connection = True
+        if body is None:
             self._send(self._too_large(split.path))
             return
         core = self.server.core
@@ -126,9 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _too_large(self, path: str) -> Reply:
         if path == "/":
-            msg = "The request body is over 10 MB."
+            msg = "The request body is over 10 MB or has no valid Content-Length."
             return Reply(body=error_envelope("RequestSizeLimitExceeded", msg, new_request_id()))
-        return Reply(413, json.dumps({"error": "body too large"}).encode())
+        return Reply(413, json.dumps({"error": "body over 10 MB or bad Content-Length"}).encode())
 
     def _send(self, reply: Reply, extra: dict[str, str] | None = None) -> None:
         if reply.drop:
@@ -191,7 +200,7 @@ class EmulatorServer:
             self._httpd = _Server((self._host, self._wanted_port), self.core)
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": 0.02},  # how long stop() may wait for the loop
                 name=f"sesrelay-emulator-{self.port}",
                 daemon=True,
             )

@@ -1,10 +1,6 @@
 """SES BatchSendEmail tasks (immediate, scheduled, recurring) and ListSendTasks.
 
-A task mails every valid row of its recipient list when it runs, each row rendered with the
-request's TemplateData overlaid by the row's own data. Scheduled and recurring tasks run when the
-business clock passes their time (checked on every request and when the clock is moved); a
-recurring task runs at BeginTime and then every IntervalTime hours until TermCycle=1 ends it
-after the first run. Blacklisted rows are skipped, as SES drops them (SendStatus 1007).
+Tasks run when the business clock passes their time: checked on every request and clock move.
 """
 
 from __future__ import annotations
@@ -56,6 +52,7 @@ def _schedule(req: p.BatchSendEmail, now: datetime) -> tuple[datetime, timedelta
     if req.CycleParam.TermCycle not in (None, 0, 1):
         raise ApiError("InvalidParameterValue", "CycleParam.TermCycle must be 0 or 1.")
     begin = _begin(req.CycleParam.BeginTime, now)
+    # Kept simple: TermCycle=1 ("end the cycle") on creation means the task runs only once.
     if req.CycleParam.TermCycle == 1:
         return begin, None
     return begin, timedelta(hours=req.CycleParam.IntervalTime)
@@ -149,6 +146,8 @@ def _content(state: SesState, task: Task) -> tuple[str, str, dict[str, Scalar]]:
 
 
 def _run(state: SesState, task: Task, at: datetime) -> None:
+    """Mail every valid row of the list as it is now, each rendered with the request's
+    TemplateData overlaid by the row's own data; a recurring task is then re-armed."""
     group = state.groups.get(task.receiver_id)
     task.updated_at = at
     if group is None:
@@ -160,7 +159,7 @@ def _run(state: SesState, task: Task, at: datetime) -> None:
     task.request_count += len(rows)
     for row in rows:
         if state.blacklisted(row.email):
-            continue
+            continue  # SES drops these inside the task (SendStatus 1007), it does not fail it
         data = {**base, **(row.data or {})}
         state.outbox.append(
             Mail(

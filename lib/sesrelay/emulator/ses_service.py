@@ -95,7 +95,9 @@ class SesService:
     def reset(self) -> None:
         self.state.reset()
 
-    def control(self, method: str, path: str, query: Mapping[str, str]) -> tuple[int, Any] | None:
+    def control(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> tuple[int, Any] | None:
         if path != "/_emulator/outbox":
             return None
         if method != "GET":
