@@ -79,6 +79,16 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     return 0 if not (isinstance(reply, dict) and reply.get("ok") is False) else 1
 
 
+def _cmd_config_check(args: argparse.Namespace) -> int:
+    from sesrelay.config import run_config_check
+    from sesrelay.settings import DEFAULT_CONFIG_PATH
+
+    local = Path("sesrelay.yaml")
+    default = local if local.exists() else DEFAULT_CONFIG_PATH
+    path = Path(args.file or os.environ.get("SESRELAY_CONFIG") or default)
+    return run_config_check(path, os.environ, sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sesrelay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("event", help="event JSON file")
     inv.add_argument("--context", default=None, help="context JSON file")
     inv.set_defaults(func=_cmd_invoke)
+
+    cfg = sub.add_parser("config", help="the sesrelay.yaml configuration file")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    check = cfg_sub.add_parser("check", help="report every problem in the file; exit 1 if any")
+    check.add_argument("file", nargs="?", help="default: $SESRELAY_CONFIG or ./sesrelay.yaml")
+    check.set_defaults(func=_cmd_config_check)
     return parser
 
 

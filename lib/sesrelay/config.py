@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 from pydantic import (
     AfterValidator,
@@ -56,21 +56,24 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sesrelay.errors import InvalidInput, RelayError
+from sesrelay.webhooks import SCHEMES, GenericHmacOptions
 
-#: Signature schemes of `sesrelay.webhooks` (kept equal to `sesrelay.webhooks.SCHEMES`).
-SCHEMES = frozenset({"github", "stripe", "shopify", "standard-webhooks", "slack", "hmac"})
-SES_EVENT_KINDS = ("hard_bounce", "soft_bounce", "spamreport", "dropped")
+if TYPE_CHECKING:
+    from sesrelay.settings import Settings
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_TIMER_MESSAGE_BYTES = 4096  # SCF timer Message (reference/scf.md 2.3)
 MIN_TOKEN_CHARS = 16
 #: A fixed tick (a Wednesday, the longest weekday name) for checking jobs offline.
 SAMPLE_TICK = datetime(2026, 1, 7, 1, 0, 0, tzinfo=timezone.utc)
-SIGNED_CONTENT_FIELDS = {"body": None, "timestamp": "timestamp_header", "id": "id_header"}
+#: Fields of `hmac.signed_content` (webhooks.generic), and the option naming their header.
+SIGNED_CONTENT_FIELDS = {"body": "", "timestamp": "timestamp_header"}
 
 Action = Literal["SendEmail", "BatchSendEmail"]
+SesEventKind = Literal["hard_bounce", "soft_bounce", "spamreport", "dropped"]
+SES_EVENT_KINDS: tuple[str, ...] = typing.get_args(SesEventKind)
 _NAME_RULE = "must be 1 to 64 characters: letters, digits, '_' or '-'"
 _SIGNED_FIELD_RE = re.compile(r"\{([^{}]*)\}")
-_TRUE = {"1", "true", "t", "yes", "y", "on"}  # pydantic's truthy strings, as in Settings
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,11 @@ class HmacOptions(_ConfigModel):
     encoding: Literal["hex", "base64"] = "hex"
     prefix: str = ""
     timestamp_header: Text | None = None
-    signed_content: Text = "{body}"
     id_header: Text | None = None
+    signed_content: Text = "{body}"  # after the headers: its check reads them
+
+    def to_options(self) -> GenericHmacOptions:
+        return GenericHmacOptions(**self.model_dump())
 
     @field_validator("header", "timestamp_header", "id_header")
     @classmethod
@@ -180,8 +186,15 @@ class HmacOptions(_ConfigModel):
         if unknown:
             known = ", ".join("{" + name + "}" for name in SIGNED_CONTENT_FIELDS)
             raise _rule(f"unknown field {{{unknown[0][:40]}}}; known: {known}")
-        if "body" not in names:
-            raise _rule("must contain {body}: a signature that does not cover the body proves nothing")
+        if names.count("body") != 1:
+            raise _rule(
+                "must contain {body} exactly once: a signature that does not cover the body "
+                "proves nothing"
+            )
+        for name in names:
+            option = SIGNED_CONTENT_FIELDS[name]
+            if option and not info.data.get(option):
+                raise _rule(f"uses {{{name}}}, so {option} must name the header it comes from")
         return value
 
 
@@ -218,9 +231,7 @@ class WebhookSource(_ConfigModel):
 
 class SesEventsConfig(_ConfigModel):
     token_env: EnvName
-    blacklist_on: list[Literal["hard_bounce", "soft_bounce", "spamreport", "dropped"]] = Field(
-        default_factory=list
-    )
+    blacklist_on: list[SesEventKind] = Field(default_factory=list)
 
 
 class RelayConfig(_ConfigModel):
@@ -303,9 +314,8 @@ def load_config(path: Path, *, required: bool = True) -> RelayConfig:
     return parse_config(read_config_data(path))
 
 
-def schema_problems(
-    exc: ValidationError, model: type[BaseModel], prefix: str = ""
-) -> list[ConfigProblem]:
+def schema_problems(exc: ValidationError, model: type[BaseModel]) -> list[ConfigProblem]:
+    """A ValidationError of `model` as problems at dotted paths, in our wording."""
     problems = []
     for error in exc.errors(include_url=False):
         loc = [str(part) for part in error["loc"]]
@@ -324,7 +334,7 @@ def schema_problems(
             message = f"must be one of {(error.get('ctx') or {}).get('expected', '')}"
         elif kind in ("dict_type", "model_type", "model_attributes_type"):
             message = "must be a mapping (key: value)"
-        problems.append(ConfigProblem(".".join([prefix, *loc] if prefix else loc), message))
+        problems.append(ConfigProblem(".".join(loc), message))
     return problems
 
 
@@ -335,7 +345,7 @@ def _known_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
         field = current.model_fields.get(parts.pop(0))
         if field is None:
             return []
-        current = _model_in(field.annotation)
+        current = model_in(field.annotation)
         if typing.get_origin(field.annotation) is dict and parts:
             parts.pop(0)  # the entry's name
     if isinstance(current, type) and issubclass(current, BaseModel) and not parts:
@@ -343,11 +353,12 @@ def _known_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
     return []
 
 
-def _model_in(annotation: object) -> type[BaseModel] | None:
+def model_in(annotation: object) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (`Template | None`, `list[Attachment]`)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        found = _model_in(arg)
+        found = model_in(arg)
         if found is not None:
             return found
     return None
@@ -364,9 +375,7 @@ def _env_problems(path: str, names: list[str], environ: Mapping[str, str]) -> li
     return problems
 
 
-def _job_problems(
-    name: str, job: JobConfig, environ: Mapping[str, str]
-) -> list[ConfigProblem]:
+def _job_problems(name: str, job: JobConfig, settings: Settings | None) -> list[ConfigProblem]:
     from sesrelay import sending
     from sesrelay.jobs import render_job_params
     from sesrelay.ses_fields import CONTEXT_ALLOW_SIMPLE
@@ -381,10 +390,14 @@ def _job_problems(
         params["ReceiverId"] = 1  # resolved at run time
     prefix = f"jobs.{name}.params"
     problems = []
-    allow_simple = environ.get("SESRELAY_ALLOW_SIMPLE", "").strip().lower() in _TRUE
-    model = SendEmailParams if job.action == "SendEmail" else BatchSendEmailParams
+    allow_simple = settings is not None and settings.allow_simple
+    context = {CONTEXT_ALLOW_SIMPLE: allow_simple}  # no "now": a past BeginTime is not judged
+    parsed: SendEmailParams | BatchSendEmailParams
     try:
-        parsed = parse_request(model, params, {CONTEXT_ALLOW_SIMPLE: allow_simple})
+        if job.action == "SendEmail":
+            parsed = parse_request(SendEmailParams, params, context)
+        else:
+            parsed = parse_request(BatchSendEmailParams, params, context)
     except InvalidInput as exc:
         for error in exc.errors:
             message = error.message
@@ -392,9 +405,8 @@ def _job_problems(
                 message += " (or set receiver_group to a recipient group name)"
             problems.append(ConfigProblem(f"{prefix}.{error.field}".rstrip("."), message))
     else:
-        allowed = [s.strip() for s in environ.get("SESRELAY_ALLOWED_SENDERS", "").split(",")]
         try:
-            sending.check_senders(parsed, [s for s in allowed if s])
+            sending.check_senders(parsed, settings.allowed_senders if settings else [])
         except RelayError as exc:
             problems.append(ConfigProblem(f"{prefix}.FromEmailAddress", exc.message))
     try:
@@ -430,6 +442,20 @@ def _webhook_problems(
     return problems
 
 
+def _settings(environ: Mapping[str, str]) -> tuple[Settings | None, list[ConfigProblem]]:
+    """The function's settings from `environ` (allowed senders, Simple), or why they fail."""
+    from sesrelay.settings import Settings, env_name
+
+    try:
+        return Settings(environ=environ), []
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem("", f"environment variable {env_name(str(e['loc'][0]))}: {e['msg']}")
+            for e in exc.errors(include_url=False)
+        ]
+        return None, problems
+
+
 def _entries(data: Mapping[str, Any], section: str) -> list[tuple[str, object]]:
     entries = data.get(section)
     return [(str(k), v) for k, v in entries.items()] if isinstance(entries, dict) else []
@@ -452,12 +478,14 @@ def check_config(path: Path, environ: Mapping[str, str]) -> list[ConfigProblem]:
         problems += exc.problems
     if not isinstance(data, dict):
         return problems
+    settings, env_problems = _settings(environ)
+    problems += env_problems
     for name, raw in _entries(data, "jobs"):
         try:
             job = JobConfig.model_validate(raw)
         except ValidationError:
             continue  # already reported with the file's shape
-        problems += _job_problems(name, job, environ)
+        problems += _job_problems(name, job, settings)
     for name, raw in _entries(data, "webhooks"):
         try:
             source = WebhookSource.model_validate(raw)
@@ -494,4 +522,3 @@ def run_config_check(path: Path, environ: Mapping[str, str], out: TextIO) -> int
     config = load_config(path)
     print(f"ok: {len(config.jobs)} jobs, {len(config.webhooks)} webhook sources", file=out)
     return 0
-

@@ -219,3 +219,8 @@ def openapi(call: Call) -> HttpResponse:
     from sesrelay.openapi import openapi_document
 
     return json_response(200, openapi_document())
+
+
+# Route modules register themselves on import (they import this module for `route`).
+from sesrelay import ses_events as _ses_events  # noqa: E402, F401
+from sesrelay import webhook_routes as _webhook_routes  # noqa: E402, F401

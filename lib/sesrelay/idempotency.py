@@ -16,7 +16,8 @@ from typing import Any
 from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import RelayError
 from sesrelay.events import HttpResponse
-from sesrelay.state import StateStore
+from sesrelay.logs import log
+from sesrelay.state import StateStore, StateStoreError
 
 REPLAY_TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 256
@@ -89,17 +90,25 @@ class Idempotency:
         except RelayError:
             self._release(store_key, token)
             raise
-        if keep(response):
-            record = {
-                "state": "done",
-                "fp": fingerprint,
-                "status": response.status,
-                "headers": response.headers,
-                "body": response.body,
-            }
-            self._store.put(store_key, json.dumps(record), REPLAY_TTL_SECONDS)
-        else:
-            self._release(store_key, token)
+        try:
+            if keep(response):
+                record = {
+                    "state": "done",
+                    "fp": fingerprint,
+                    "status": response.status,
+                    "headers": response.headers,
+                    "body": response.body,
+                }
+                self._store.put(store_key, json.dumps(record), REPLAY_TTL_SECONDS)
+            else:
+                self._release(store_key, token)
+        except StateStoreError:
+            # SES has answered; reporting a store failure now would invite a retry that sends
+            # twice. Answer what SES said; the claim still blocks the key until it expires.
+            log.error(
+                "could not record the idempotent answer",
+                extra={"fields": {"code": "state_store_unavailable"}},
+            )
         return response
 
     def _release(self, store_key: str, token: str) -> None:

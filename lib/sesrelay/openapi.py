@@ -98,6 +98,53 @@ LIMIT = {"type": "integer", "minimum": 1, "maximum": 100}
 OFFSET = {"type": "integer", "minimum": 0}
 
 
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+STATUS_BODY = {"type": "object", "properties": {"status": {"type": "string"}}}
+
+WEBHOOK_OP: dict[str, Any] = {
+    "summary": "A signed SaaS webhook, mapped to a send by sesrelay.yaml",
+    "description": (
+        "Verified with the source's scheme (github, stripe, shopify, standard-webhooks, slack, "
+        "hmac) over the raw body; deduplicated by the scheme's delivery id."
+    ),
+    "parameters": [_path_param("source", "a webhook source named in sesrelay.yaml")],
+    "requestBody": {
+        "required": True,
+        "content": {"*/*": {"schema": {"type": "string", "description": "the vendor's payload"}}},
+    },
+    "responses": {
+        "202": {
+            "description": '{"status": "sent", ...} or {"status": "ignored"} (filtered out)',
+            "content": _json(STATUS_BODY),
+        },
+        "200": {"description": '{"status": "duplicate"}', "content": _json(STATUS_BODY)},
+        **_problem_responses(401, 403, 404, 409, 413, 422, 429, 502, 503),
+    },
+}
+
+SES_EVENTS_OP: dict[str, Any] = {
+    "summary": "Tencent SES delivery callbacks (unsigned; authenticated by the path token)",
+    "parameters": [_path_param("token", "the value of the token variable (sesrelay.yaml)")],
+    "requestBody": {
+        "required": True,
+        "content": _json({"oneOf": [{"type": "object"}, {"type": "array"}]}),
+    },
+    "responses": {
+        "200": {"description": "events recorded", "content": _json({"type": "object"})},
+        **_problem_responses(400, 401, 404, 422, 503),
+    },
+}
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
@@ -170,6 +217,8 @@ def openapi_document() -> dict[str, Any]:
                 "get": list_op,
             },
             "/v1/email-status": {"get": status_op},
+            "/v1/webhooks/{source}": {"post": WEBHOOK_OP},
+            "/v1/ses-events/{token}": {"post": SES_EVENTS_OP},
             "/v1/health": {
                 "get": {
                     "summary": "Liveness",

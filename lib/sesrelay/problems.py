@@ -19,6 +19,7 @@ CODES: dict[str, tuple[int, str]] = {
     "malformed_request": (400, "the body is not JSON, not UTF-8, or not a JSON object"),
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-256 printable ASCII characters"),
     "unauthorized": (401, "missing or wrong API key (Authorization: Bearer <key>)"),
+    "invalid_signature": (401, "the webhook signature or timestamp does not verify"),
     "sender_not_allowed": (403, "FromEmailAddress is outside SESRELAY_ALLOWED_SENDERS"),
     "not_found": (404, "no such route"),
     "method_not_allowed": (405, "the route exists but not for this method; see Allow"),
@@ -35,6 +36,7 @@ CODES: dict[str, tuple[int, str]] = {
     ),
     "upstream_error": (502, "SES answered with an error sesrelay does not classify"),
     "configuration_error": (503, "the function's environment is invalid; see the log"),
+    "config_error": (503, "sesrelay.yaml is invalid; `sesrelay config check` lists every problem"),
     "ses_not_configured": (503, "no Tencent Cloud credentials are configured"),
     "auth_not_configured": (503, "no API keys are configured, so nothing can be sent"),
     "state_store_unavailable": (503, "the state store (SQLite/Redis) is unreachable; retry"),
@@ -101,7 +103,7 @@ def error_response(error: RelayError, request_id: str | None) -> HttpResponse:
         if error.outcome is Outcome.OUTCOME_UNKNOWN:
             code = "upstream_outcome_unknown"
         elif status == 502 and not error.code.startswith(("AuthFailure", "InternalError")):
-            code = error.code
+            code = "upstream_error"  # an SES code we do not classify; ses_code carries it
     else:
         status = CODES.get(code, (500, ""))[0]
     if isinstance(error, InvalidInput):

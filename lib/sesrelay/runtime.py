@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sesrelay import logs
-from sesrelay.dispatch import dispatch
+from sesrelay.dispatch import dispatch, event_kind, request_id_of
 from sesrelay.settings import describe_error
 from sesrelay.timers import RetryLater
 from sesrelay.wiring import Services, build_services
@@ -36,15 +36,25 @@ class Runtime:
             services = self.services
         except (ValidationError, ValueError) as exc:
             # A misconfigured function must say what to fix, not raise a traceback at callers.
-            log.error("configuration error: %s", _config_problem(exc))
-            return unavailable(event, "configuration_error", _config_problem(exc))
+            problem = _config_problem(exc)
+            kind = event_kind(event)
+            logs.invocation(
+                request_id=request_id_of(context),
+                trigger=kind,
+                status=503 if kind in ("http", "apigw") else "configuration_error",
+                code="configuration_error",
+                detail=problem,
+            )
+            return unavailable(event, context, "configuration_error", problem)
         try:
             return dispatch(event, context, services)
         except RetryLater:
             raise  # SCF must see the failure to retry the async invocation
         except Exception:  # a genuine bug: log it whole, answer without internals
             log.exception("unhandled error")
-            return unavailable(event, "internal_error", "internal error; see the function log")
+            return unavailable(
+                event, context, "internal_error", "internal error; see the function log"
+            )
 
 
 def _config_problem(exc: Exception) -> str:
@@ -53,13 +63,12 @@ def _config_problem(exc: Exception) -> str:
     return str(exc)
 
 
-def unavailable(event: Any, code: str, message: str) -> dict[str, Any]:
+def unavailable(event: Any, context: Any, code: str, message: str) -> dict[str, Any]:
     """The error reply in the shape the trigger expects (HTTP reply or direct/timer summary)."""
-    from sesrelay.dispatch import event_kind
     from sesrelay.problems import problem
 
     kind = event_kind(event)
     if kind in ("http", "apigw"):
         status = 500 if code == "internal_error" else 503
-        return problem(status, code, message, request_id=None).to_scf(kind)
+        return problem(status, code, message, request_id=request_id_of(context)).to_scf(kind)
     return {"ok": False, "error": {"code": code, "message": message, "errors": []}}

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
 #: SES hosts by region (reference/ses.md 4): the intl site serves only ap-singapore; the China
 #: site serves ap-guangzhou and ap-hongkong.
@@ -53,6 +61,16 @@ class Settings(BaseModel):
                     break
         merged.update(values)
         super().__init__(**merged)
+        # Secrets named by the config file (webhook secrets, the SES events token) are read
+        # through `secret()`, so this class stays the one reader of the environment.
+        self._environ = dict(env)
+
+    _environ: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def secret(self, name: str) -> str | None:
+        """The value of the environment variable `name` (a secret named by the config file)."""
+        value = self._environ.get(name, "")
+        return value if value.strip() else None
 
     ses_region: str = Field("ap-singapore", validation_alias="SESRELAY_SES_REGION")
     ses_endpoint: str | None = Field(None, validation_alias="SESRELAY_SES_ENDPOINT")

@@ -117,10 +117,14 @@ def test_get_batch_tasks_lists_the_task_with_every_filter(
     # Each filter really reaches SES: one that excludes the task gives an empty page.
     for name, value in [("status", "1"), ("receiver_id", "999999"), ("task_type", "2")]:
         query = {**sample["queryString"], name: value}
-        page = json_reply(runtime.handle(event(f"{source}_get-batch-tasks", query=query), {}), 200, source)
+        page = json_reply(
+            runtime.handle(event(f"{source}_get-batch-tasks", query=query), {}), 200, source
+        )
         assert page["Data"] == [], (name, page)
     query = {**sample["queryString"], "offset": "1", "limit": "1"}
-    page = json_reply(runtime.handle(event(f"{source}_get-batch-tasks", query=query), {}), 200, source)
+    page = json_reply(
+        runtime.handle(event(f"{source}_get-batch-tasks", query=query), {}), 200, source
+    )
     assert page["Data"] == []
     assert page["TotalCount"] == 1
 
@@ -354,7 +358,7 @@ def test_every_route_through_main_handler(
 # -- logs -----------------------------------------------------------------------------------
 
 RAW_IDEMPOTENCY_KEY = "order-7f3a9c-raw-key"
-REDIS_PASSWORD = "redis-pa55word-secret"  # noqa: S105 - a test value that must never be logged
+REDIS_PASSWORD = "redis-pa55word-secret"
 
 
 def _log_lines(text: str) -> list[dict[str, Any]]:
@@ -435,9 +439,7 @@ def test_state_url_password_never_reaches_logs_or_replies(
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
     monkeypatch.setenv("SESRELAY_API_KEY_SHA256", API_KEY_SHA256)
-    monkeypatch.setenv(
-        "SESRELAY_STATE_URL", f"redis://:{REDIS_PASSWORD}@127.0.0.1:{closed_port}/0"
-    )
+    monkeypatch.setenv("SESRELAY_STATE_URL", f"redis://:{REDIS_PASSWORD}@127.0.0.1:{closed_port}/0")
     monkeypatch.setattr(handler, "_runtime", Runtime())
     capsys.readouterr()
 

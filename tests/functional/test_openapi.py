@@ -1,0 +1,219 @@
+"""GET /v1/openapi.json: a valid OpenAPI 3.1 document that lists every route, whose request
+schemas accept the README's examples and whose response schemas describe what the API answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs pinned
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from sesrelay.http_api import ROUTES
+from sesrelay.query_params import BATCH_TASKS, EMAIL_STATUS
+from sesrelay.runtime import Runtime
+
+MakeRuntime = Callable[..., Runtime]
+MakeEvent = Callable[..., dict[str, Any]]
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+DOC_URI = "urn:sesrelay:openapi"
+ROUTES_OF_THE_README = {
+    ("post", "/v1/emails"),
+    ("post", "/v1/batch-tasks"),
+    ("get", "/v1/batch-tasks"),
+    ("get", "/v1/email-status"),
+    ("get", "/v1/health"),
+    ("get", "/v1/openapi.json"),
+}
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture
+def document(make_runtime: MakeRuntime, event: MakeEvent) -> dict[str, Any]:
+    """The document as a client gets it: over HTTP, without a key."""
+    reply = make_runtime().handle(event("http_get-openapi"), {})
+    assert reply["statusCode"] == 200
+    assert reply["headers"]["content-type"] == "application/json"
+    data: dict[str, Any] = json.loads(reply["body"])
+    return data
+
+
+def schema_validator(document: dict[str, Any], name: str) -> Draft202012Validator:
+    """A validator for components/schemas/<name>, resolving its $refs inside the document."""
+    registry: Registry[Any] = Registry().with_resource(
+        DOC_URI, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    schema = {"$ref": f"{DOC_URI}#/components/schemas/{name}"}
+    return Draft202012Validator(
+        schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1.")
+    validate(document)
+    assert document["info"]["title"] == "sesrelay"
+    assert document["info"]["version"]
+
+
+def test_every_route_of_the_readme_is_listed(document: dict[str, Any]) -> None:
+    assert operations(document) >= ROUTES_OF_THE_README
+
+
+def test_every_registered_route_is_documented(document: dict[str, Any]) -> None:
+    """The router (`http_api.ROUTES`) and the document agree: nothing served goes undocumented."""
+    registered = {(r.method.lower(), r.template) for r in ROUTES}
+    assert sorted(registered - operations(document)) == []
+    assert sorted(operations(document) - registered) == []
+
+
+def test_authenticated_routes_say_so_and_the_open_ones_do_not(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    documented = operations(document)
+    for route in ROUTES:
+        if (route.method.lower(), route.template) not in documented:
+            continue  # test_every_registered_route_is_documented reports it
+        operation = document["paths"][route.template][route.method.lower()]
+        if route.auth:
+            assert operation["security"] == [{"bearer": []}], route
+            assert "401" in operation["responses"], route
+        else:
+            assert not operation.get("security"), route
+
+
+def test_send_routes_document_their_body_idempotency_and_errors(document: dict[str, Any]) -> None:
+    for path, model, accepted in [
+        ("/v1/emails", "SendEmailParams", "SendEmailAccepted"),
+        ("/v1/batch-tasks", "BatchSendEmailParams", "BatchTaskAccepted"),
+    ]:
+        operation = document["paths"][path]["post"]
+        body = operation["requestBody"]
+        assert body["required"] is True
+        assert body["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{model}"
+        }
+        [header] = [p for p in operation["parameters"] if p["in"] == "header"]
+        assert header["name"] == "Idempotency-Key"
+        assert header["schema"]["maxLength"] == 256
+        responses = operation["responses"]
+        assert responses["202"]["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{accepted}"
+        }
+        for status in ("400", "401", "403", "409", "413", "415", "422", "429", "502", "503"):
+            content = responses[status]["content"]
+            assert content["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
+
+
+def test_query_routes_document_every_query_parameter(document: dict[str, Any]) -> None:
+    for path, names in [("/v1/batch-tasks", BATCH_TASKS), ("/v1/email-status", EMAIL_STATUS)]:
+        parameters = document["paths"][path]["get"]["parameters"]
+        assert {p["name"] for p in parameters if p["in"] == "query"} == set(names)
+    status_params = document["paths"]["/v1/email-status"]["get"]["parameters"]
+    [date] = [p for p in status_params if p["name"] == "date"]
+    assert date["required"] is True
+
+
+def _readme_examples() -> list[tuple[str, dict[str, Any]]]:
+    """The request bodies the README shows: the direct-invoke examples it names and runs, and
+    the bodies of the sample HTTP events."""
+    examples: list[tuple[str, dict[str, Any]]] = []
+    schema_of = {"SendEmail": "SendEmailParams", "BatchSendEmail": "BatchSendEmailParams"}
+    for name in ("direct_send-email", "direct_batch-send-email"):
+        data = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+        examples.append((schema_of[data["action"]], data["params"]))
+    for source in ("http", "apigw"):
+        for name, schema in [
+            ("post-emails", "SendEmailParams"),
+            ("post-batch-tasks", "BatchSendEmailParams"),
+        ]:
+            data = json.loads((EVENTS_DIR / f"{source}_{name}.json").read_text())
+            examples.append((schema, json.loads(data["body"])))
+    # README: "Template.TemplateData may be the JSON string SES wants or a JSON object".
+    as_text = json.loads((EVENTS_DIR / "direct_send-email.json").read_text())["params"]
+    as_text["Template"]["TemplateData"] = json.dumps(as_text["Template"]["TemplateData"])
+    examples.append(("SendEmailParams", as_text))
+    return examples
+
+
+@pytest.mark.parametrize(("schema", "example"), _readme_examples())
+def test_request_schemas_accept_the_readme_examples(
+    document: dict[str, Any], schema: str, example: dict[str, Any]
+) -> None:
+    errors = [e.message for e in schema_validator(document, schema).iter_errors(example)]
+    assert errors == []
+
+
+def test_every_schema_accepts_its_own_examples(document: dict[str, Any]) -> None:
+    checked = 0
+    for name, schema in document["components"]["schemas"].items():
+        for example in schema.get("examples", []):
+            errors = [e.message for e in schema_validator(document, name).iter_errors(example)]
+            assert errors == [], (name, example)
+            checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize(
+    ("schema", "change"),
+    [
+        ("SendEmailParams", {"Subjet": "typo"}),
+        ("SendEmailParams", {"Destination": "ana@example.org"}),
+        ("SendEmailParams", {"Subject": ""}),
+        ("BatchSendEmailParams", {"ReceiverId": "200001"}),
+        ("BatchSendEmailParams", {"TaskType": 4}),
+    ],
+)
+def test_request_schemas_refuse_what_the_api_refuses(
+    document: dict[str, Any],
+    schema: str,
+    change: dict[str, Any],
+    make_runtime: MakeRuntime,
+    event: MakeEvent,
+) -> None:
+    route = "http_post-emails" if schema == "SendEmailParams" else "http_post-batch-tasks"
+    body = {**json.loads(event(route)["body"]), **change}
+    assert list(schema_validator(document, schema).iter_errors(body))
+    assert make_runtime().handle(event(route, body=body), {})["statusCode"] == 422
+
+
+def test_response_schemas_describe_the_real_answers(
+    document: dict[str, Any], make_runtime: MakeRuntime, event: MakeEvent
+) -> None:
+    runtime = make_runtime()
+    answers = [
+        ("SendEmailAccepted", runtime.handle(event("http_post-emails"), {}), 202),
+        ("BatchTaskAccepted", runtime.handle(event("apigw_post-batch-tasks"), {}), 202),
+        ("Health", runtime.handle(event("http_get-health"), {}), 200),
+        ("Problem", runtime.handle(event("http_post-emails", body="[]"), {}), 422),
+        ("Problem", runtime.handle(event("http_post-emails", body="{"), {}), 400),
+        (
+            "Problem",
+            runtime.handle(event("http_post-emails", headers={"authorization": None}), {}),
+            401,
+        ),
+    ]
+    for schema, reply, status in answers:
+        assert reply["statusCode"] == status, reply
+        body = json.loads(reply["body"])
+        errors = [e.message for e in schema_validator(document, schema).iter_errors(body)]
+        assert errors == [], (schema, body)
