@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sesrelay.clock import Clock, SystemClock
 from sesrelay.gateway import SesGateway, UnconfiguredGateway
 from sesrelay.settings import Settings
 
 if TYPE_CHECKING:
+    from sesrelay.config import RelayConfig
     from sesrelay.state import StateStore
 
 
@@ -19,6 +20,18 @@ class Services:
     clock: Clock
     ses: SesGateway
     _state: StateStore | None = field(default=None, repr=False)
+    _config: RelayConfig | None = field(default=None, repr=False)
+    #: Per warm instance: compiled webhook mappings, recipient-group ids by name.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def config(self) -> RelayConfig:
+        """sesrelay.yaml, loaded on first use; absent file = no jobs and no webhook sources."""
+        if self._config is None:
+            from sesrelay.config import load_config
+
+            self._config = load_config(self.settings.config_path, required=False)
+        return self._config
 
     @property
     def state(self) -> StateStore:
@@ -64,6 +77,7 @@ def build_services(
     clock: Clock | None = None,
     ses: SesGateway | None = None,
     state: StateStore | None = None,
+    config: RelayConfig | None = None,
 ) -> Services:
     settings = settings if settings is not None else Settings()
     clock = clock or SystemClock()
@@ -72,4 +86,5 @@ def build_services(
         clock=clock,
         ses=ses if ses is not None else build_ses_gateway(settings, clock),
         _state=state,
+        _config=config,
     )
