@@ -69,19 +69,19 @@ class Route:
     template: str
     handler: Handler
     auth: bool = True
+    #: The template's segments, split once at registration (matching is on the hot path).
+    segments: tuple[str, ...] = ()
 
-    def match(self, path: str) -> dict[str, str] | None:
-        want = self.template.strip("/").split("/")
-        got = path.strip("/").split("/")
-        if len(want) != len(got):
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
-        for w, g in zip(want, got, strict=True):
-            if w.startswith("{") and w.endswith("}"):
-                if not g:
+        for want, got in zip(self.segments, parts, strict=True):
+            if want[:1] == "{":
+                if not got:
                     return None
-                params[w[1:-1]] = g
-            elif w != g:
+                params[want[1:-1]] = got
+            elif want != got:
                 return None
         return params
 
@@ -91,7 +91,8 @@ ROUTES: list[Route] = []
 
 def route(method: str, template: str, *, auth: bool = True) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, template, handler, auth))
+        segments = tuple(template.strip("/").split("/"))
+        ROUTES.append(Route(method, template, handler, auth, segments))
         return handler
 
     return register
@@ -99,7 +100,8 @@ def route(method: str, template: str, *, auth: bool = True) -> Callable[[Handler
 
 def handle_http(call: Call) -> HttpResponse:
     request = call.request
-    matches = [(r, p) for r in ROUTES if (p := r.match(request.path)) is not None]
+    parts = request.path.strip("/").split("/")
+    matches = [(r, p) for r in ROUTES if (p := r.match(parts)) is not None]
     if not matches:
         raise NotFound(f"no route for {request.path}; see GET /v1/openapi.json")
     for candidate, params in matches:
@@ -222,5 +224,6 @@ def openapi(call: Call) -> HttpResponse:
 
 
 # Route modules register themselves on import (they import this module for `route`).
+from sesrelay import campaign_routes as _campaign_routes  # noqa: E402, F401
 from sesrelay import ses_events as _ses_events  # noqa: E402, F401
 from sesrelay import webhook_routes as _webhook_routes  # noqa: E402, F401

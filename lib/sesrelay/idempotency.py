@@ -44,7 +44,7 @@ def check_key(key: str) -> str:
         raise InvalidIdempotencyKey("Idempotency-Key must not be empty")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidIdempotencyKey(f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters")
-    if any(not (0x20 <= ord(ch) <= 0x7E) for ch in key):
+    if not (key.isascii() and key.isprintable()):  # printable ASCII: 0x20-0x7E
         raise InvalidIdempotencyKey(
             "Idempotency-Key must contain only printable ASCII characters (no control characters)"
         )
