@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ["foundation", "http_api"]
+SUITES = ["foundation", "http_api", "load", "campaigns"]
 
 
 def main() -> None:

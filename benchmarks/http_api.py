@@ -59,6 +59,7 @@ def _runtime(url: str) -> Any:
         secret_id=DEFAULT_SECRET_ID,
         secret_key=DEFAULT_SECRET_KEY,
         api_key_sha256=[hashlib.sha256(API_KEY.encode()).hexdigest()],
+        ses_rate=0,  # one instance's own cost, not the SES rate limit (see `load`)
     )
     return Runtime(build_services(settings, clock=clock, state=MemoryStateStore(clock)))
 

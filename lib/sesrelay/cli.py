@@ -89,6 +89,39 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     return run_config_check(path, os.environ, sys.stdout)
 
 
+def _cmd_package(args: argparse.Namespace) -> int:
+    from sesrelay.deploy.package import PackageError, build_package
+
+    root = Path(args.root)
+    try:
+        result = build_package(
+            root,
+            output=root / args.output,
+            staging=root / args.build_dir,
+            requirements=root / args.requirements,
+            pip_cache=Path(args.pip_cache) if args.pip_cache else None,
+        )
+    except PackageError as exc:
+        print(f"sesrelay package: {exc}", file=sys.stderr)
+        return 1
+    print(result.describe())
+    return 0
+
+
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from sesrelay.deploy.deploy import DeployOptions, run_deploy
+
+    options = DeployOptions(
+        serverless=Path(args.file),
+        config=Path(args.config),
+        zip_path=Path(args.zip),
+        endpoint=args.endpoint,
+        dry_run=args.dry_run,
+        wait_seconds=args.wait,
+    )
+    return run_deploy(options, environ=os.environ, out=sys.stdout, err=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sesrelay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +150,32 @@ def build_parser() -> argparse.ArgumentParser:
     check = cfg_sub.add_parser("check", help="report every problem in the file; exit 1 if any")
     check.add_argument("file", nargs="?", help="default: $SESRELAY_CONFIG or ./sesrelay.yaml")
     check.set_defaults(func=_cmd_config_check)
+
+    pkg = sub.add_parser("package", help="build the SCF zip (Python 3.10, manylinux2014 x86_64)")
+    pkg.add_argument("--root", default=".", help="project directory (default: .)")
+    pkg.add_argument("--output", default="dist/sesrelay-scf.zip", help="zip path, under --root")
+    pkg.add_argument("--build-dir", default="build/scf", help="staging tree, under --root")
+    pkg.add_argument("--requirements", default="requirements-scf.txt", help="pinned deps")
+    pkg.add_argument("--pip-cache", default=None, help="pip's wheel cache directory")
+    pkg.set_defaults(func=_cmd_package)
+
+    dep = sub.add_parser("deploy", help="deploy serverless.yml to SCF with the official SDK")
+    dep.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    dep.add_argument("--file", default="serverless.yml", help="default: ./serverless.yml")
+    dep.add_argument("--config", default="sesrelay.yaml", help="jobs the timers name")
+    dep.add_argument("--zip", default="dist/sesrelay-scf.zip", help="from `sesrelay package`")
+    dep.add_argument(
+        "--endpoint",
+        default=None,
+        help="SCF API endpoint, e.g. an emulator http://127.0.0.1:PORT "
+        "(default: $SESRELAY_SCF_ENDPOINT, else scf.tencentcloudapi.com)",
+    )
+    dep.add_argument("--wait", type=float, default=300.0, help="seconds to wait for Active")
+    dep.set_defaults(func=_cmd_deploy)
+
+    from sesrelay.cli_campaign import add_campaign_parser  # stdlib-only at import: cheap
+
+    add_campaign_parser(sub)
     return parser
 
 

@@ -70,6 +70,9 @@ SAMPLE_TICK = datetime(2026, 1, 7, 1, 0, 0, tzinfo=timezone.utc)
 SIGNED_CONTENT_FIELDS = {"body": "", "timestamp": "timestamp_header"}
 
 Action = Literal["SendEmail", "BatchSendEmail"]
+#: A job either sends, or runs the campaign finisher (resumes campaigns left mid-way).
+JobAction = Literal["SendEmail", "BatchSendEmail", "FinishCampaigns"]
+FINISH_CAMPAIGNS = "FinishCampaigns"
 SesEventKind = Literal["hard_bounce", "soft_bounce", "spamreport", "dropped"]
 SES_EVENT_KINDS: tuple[str, ...] = typing.get_args(SesEventKind)
 _NAME_RULE = "must be 1 to 64 characters: letters, digits, '_' or '-'"
@@ -143,8 +146,8 @@ class _ConfigModel(BaseModel):
 
 
 class JobConfig(_ConfigModel):
-    action: Action
-    params: dict[str, Any]
+    action: JobAction
+    params: dict[str, Any] = Field(default_factory=dict)
     receiver_group: Text | None = None
     timezone: Text = DEFAULT_TIMEZONE
 
@@ -382,6 +385,12 @@ def _job_problems(name: str, job: JobConfig, settings: Settings | None) -> list[
     from sesrelay.ses_models import BatchSendEmailParams, SendEmailParams
     from sesrelay.ses_validation import parse_request
 
+    if job.action == FINISH_CAMPAIGNS:
+        if job.params or job.receiver_group is not None:
+            return [ConfigProblem(f"jobs.{name}", "FinishCampaigns takes no params")]
+        return []
+    if not job.params:
+        return [ConfigProblem(f"jobs.{name}.params", f"{job.action} needs its SES parameters")]
     try:
         params = render_job_params(name, job, SAMPLE_TICK)
     except InvalidInput as exc:
@@ -422,7 +431,7 @@ def _job_problems(name: str, job: JobConfig, settings: Settings | None) -> list[
                 ConfigProblem(
                     prefix,
                     f"as an inline timer Message this job is {size} bytes; SCF allows "
-                    f"{MAX_TIMER_MESSAGE_BYTES} (reference/scf.md 2.3): shorten it",
+                    f"{MAX_TIMER_MESSAGE_BYTES} (the SCF timer Message limit): shorten it",
                 )
             )
     return problems
@@ -435,6 +444,16 @@ def _webhook_problems(
 
     prefix = f"webhooks.{name}"
     problems = _env_problems(f"{prefix}.secret_env", source.secret_env, environ)
+    if source.scheme == "standard-webhooks":
+        from sesrelay.webhooks.standard import secret_key
+
+        for env in source.secret_env:
+            value = environ.get(env, "")
+            if value.strip():
+                try:
+                    secret_key(value)
+                except ValueError as exc:
+                    problems.append(ConfigProblem(f"{prefix}.secret_env", f"{env}: {exc}"))
     try:
         compile_mapping(source)
     except ConfigError as exc:

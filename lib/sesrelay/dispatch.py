@@ -96,7 +96,8 @@ def handle_http_event(
     request_id = request_id or request.request_id
     fields["request_id"] = request_id
     fields["method"] = request.method
-    fields["path"] = request.path
+    # Not the raw path: a path parameter can be a credential (the SES callback token). The
+    # matched route template is logged instead ("route").
     call = Call(request=request, services=services, deadline=deadline, log=fields)
     try:
         return handle_http(call)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -19,6 +20,14 @@ def mask_email(address: str) -> str:
     if local.endswith(">") or "<" in local:  # an alias form slipped through
         return "***@" + domain.rstrip(">")
     return f"{local[0]}***@{domain.rstrip('>')}"
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
+
+
+def mask_addresses(text: str) -> str:
+    """Mask every address inside free text (bounce reasons quote the recipient)."""
+    return _ADDRESS.sub(lambda m: mask_email(m.group(0)), text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -156,6 +156,10 @@ def openapi_document() -> dict[str, Any]:
         FieldProblem,
         Health,
     ]
+    from sesrelay.campaign_openapi import MODELS as CAMPAIGN_MODELS
+    from sesrelay.campaign_openapi import campaign_paths
+
+    models += CAMPAIGN_MODELS
     _, schemas = models_json_schema(
         [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
     )
@@ -195,6 +199,39 @@ def openapi_document() -> dict[str, Any]:
             **_problem_responses(401, 422, 429, 502, 503),
         },
     }
+    paths: dict[str, Any] = {
+        "/v1/emails": {
+            "post": _send_op(
+                "Send one email (SES SendEmail)", "SendEmailParams", "SendEmailAccepted"
+            )
+        },
+        "/v1/batch-tasks": {
+            "post": _send_op(
+                "Create a batch task for a recipient group (SES BatchSendEmail)",
+                "BatchSendEmailParams",
+                "BatchTaskAccepted",
+            ),
+            "get": list_op,
+        },
+        "/v1/email-status": {"get": status_op},
+        "/v1/webhooks/{source}": {"post": WEBHOOK_OP},
+        "/v1/ses-events/{token}": {"post": SES_EVENTS_OP},
+        "/v1/health": {
+            "get": {
+                "summary": "Liveness",
+                "responses": {"200": {"description": "alive", "content": _json(_ref("Health"))}},
+            }
+        },
+        "/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}
+                },
+            }
+        },
+    }
+    paths.update(campaign_paths(_problem_responses, IDEMPOTENCY_HEADER))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -202,40 +239,7 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "HTTP calls, timers and webhooks in; Tencent Cloud SES sends out.",
         },
-        "paths": {
-            "/v1/emails": {
-                "post": _send_op(
-                    "Send one email (SES SendEmail)", "SendEmailParams", "SendEmailAccepted"
-                )
-            },
-            "/v1/batch-tasks": {
-                "post": _send_op(
-                    "Create a batch task for a recipient group (SES BatchSendEmail)",
-                    "BatchSendEmailParams",
-                    "BatchTaskAccepted",
-                ),
-                "get": list_op,
-            },
-            "/v1/email-status": {"get": status_op},
-            "/v1/webhooks/{source}": {"post": WEBHOOK_OP},
-            "/v1/ses-events/{token}": {"post": SES_EVENTS_OP},
-            "/v1/health": {
-                "get": {
-                    "summary": "Liveness",
-                    "responses": {
-                        "200": {"description": "alive", "content": _json(_ref("Health"))}
-                    },
-                }
-            },
-            "/v1/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "responses": {
-                        "200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}
-                    },
-                }
-            },
-        },
+        "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -28,6 +28,11 @@ CODES: dict[str, tuple[int, str]] = {
     "payload_too_large": (413, "the body is over 6 MB (the SCF limit)"),
     "unsupported_media_type": (415, "send Content-Type: application/json"),
     "validation_error": (422, "the body or query broke a documented rule; see errors[]"),
+    "rate_limited": (
+        429,
+        "no SES permit (SESRELAY_SES_RATE per action) within the invocation's deadline; "
+        "nothing was sent; see Retry-After",
+    ),
     "internal_error": (500, "a bug in sesrelay; the function log has the details"),
     "upstream_outcome_unknown": (
         502,

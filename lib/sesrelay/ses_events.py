@@ -19,7 +19,7 @@ from sesrelay.auth import Unauthorized
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
 from sesrelay.events import HttpResponse
 from sesrelay.http_api import Call, NotFound, route
-from sesrelay.logs import LOGGER_NAME, mask_email
+from sesrelay.logs import LOGGER_NAME, mask_addresses, mask_email
 from sesrelay.problems import json_response
 
 log = logging.getLogger(LOGGER_NAME)
@@ -139,7 +139,7 @@ def ses_events(call: Call) -> HttpResponse:
             "message_id": event.message_id,
             "task_id": event.taskId,
             "bounce_type": event.bounceType,
-            "reason": (event.reason or "")[:200] or None,
+            "reason": mask_addresses((event.reason or "")[:200]) or None,
             "duplicate": not first,
         }
         if first and event.blacklist_reason in blacklist_on and event.email:

@@ -95,6 +95,9 @@ class Settings(BaseModel):
     allow_simple: bool = Field(False, validation_alias="SESRELAY_ALLOW_SIMPLE")
     ses_timeout: float = Field(10.0, gt=0, le=120, validation_alias="SESRELAY_SES_TIMEOUT")
     ses_max_attempts: int = Field(3, ge=1, le=10, validation_alias="SESRELAY_SES_MAX_ATTEMPTS")
+    # SES's limit in requests per second per action (20 unless Tencent raised it), held across
+    # the fleet through a redis:// state URL (ratelimit.py); 0 turns the limiter off.
+    ses_rate: int = Field(20, ge=0, le=10_000, validation_alias="SESRELAY_SES_RATE")
     log_level: str = Field("INFO", validation_alias="SESRELAY_LOG_LEVEL")
     run_env: str | None = Field(None, validation_alias="TENCENTCLOUD_RUNENV")
 

@@ -12,12 +12,13 @@ from typing import Any
 from sesrelay import sending
 from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
-from sesrelay.events import parse_timer_event
+from sesrelay.events import TimerEvent, parse_timer_event
+from sesrelay.once import send_once
+from sesrelay.state import StateStoreError
 from sesrelay.wiring import Services
 
 #: How long a finished tick is remembered: far beyond SCF's retry window (6 h by default).
 DONE_TTL_SECONDS = 7 * 24 * 3600
-CLAIM_MARGIN_SECONDS = 5.0
 MAX_MESSAGE_BYTES = 4096
 
 
@@ -32,31 +33,45 @@ def _failure(code: str, message: str, errors: list[FieldError] | None = None) ->
     }
 
 
-def resolve_message(message: str, services: Services) -> tuple[str, object, str]:
-    """Message -> (action, raw params, label). Raises InvalidInput/MalformedRequest."""
+def parse_message(message: str) -> dict[str, Any]:
     if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:
         raise InvalidInput([FieldError("Message", "must be at most 4 KB (SCF timer limit)")])
     try:
         data = json.loads(message) if message.strip() else None
     except json.JSONDecodeError:
-        raise MalformedRequest(
-            'Message is not JSON; use {"job": "<name>"} or {"action": ..., "params": {...}}'
-        ) from None
+        data = None
     if not isinstance(data, dict):
         raise MalformedRequest(
             'Message must be a JSON object: {"job": "<name>"} or {"action": ..., "params": {...}}'
         )
+    return data
+
+
+def resolve_message(
+    data: dict[str, Any], tick: TimerEvent, services: Services, deadline: Deadline
+) -> tuple[str, object, str]:
+    """Message -> (action, raw params, label). Raises InvalidInput/MalformedRequest/SesError."""
     if "job" in data:
-        raise InvalidInput([FieldError("Message.job", "unknown job: no jobs are configured")])
-    action = data.get("action")
-    if action not in sending.SEND_VALIDATORS:
+        from sesrelay.jobs import ReceiverCache, parse_tick_time, resolve_job
+
+        unknown = sorted(set(data) - {"job"})
+        if unknown:
+            raise InvalidInput([FieldError(f"Message.{k}", "unknown field") for k in unknown])
+        name = str(data["job"])
+        cache = services.cache.setdefault("receivers", ReceiverCache())
+        action, params = resolve_job(
+            name, services.config, parse_tick_time(tick.Time), services.ses, deadline, cache
+        )
+        return action, params, f"job:{name}"
+    inline_action = data.get("action")
+    if inline_action not in sending.SEND_VALIDATORS:
         raise InvalidInput(
             [FieldError("Message.action", f"must be one of {', '.join(sending.SEND_VALIDATORS)}")]
         )
     unknown = sorted(set(data) - {"action", "params"})
     if unknown:
         raise InvalidInput([FieldError(f"Message.{k}", "unknown field") for k in unknown])
-    return str(action), data.get("params"), f"inline:{action}"
+    return str(inline_action), data.get("params"), f"inline:{inline_action}"
 
 
 def handle_timer(
@@ -65,48 +80,82 @@ def handle_timer(
     try:
         tick = parse_timer_event(event)
         fields["trigger_name"] = tick.TriggerName
-        action, raw, label = resolve_message(tick.Message, services)
+        data = parse_message(tick.Message)
+        if _is_finisher(data, services):
+            return _finish_campaigns(services, deadline, fields)
+        action, raw, label = resolve_message(data, tick, services, deadline)
         fields["job"] = label
         params = sending.validate(
             action, raw, clock=services.clock, allow_simple=services.settings.allow_simple
         )
         sending.check_senders(params, services.settings.allowed_senders)
+    except SesError as error:  # the recipient-group lookup failed
+        return _ses_failure(error, fields, services)
     except RelayError as error:
         fields["status"] = error.code
         errors = error.errors if isinstance(error, InvalidInput) else None
         return _failure(error.code, error.message, errors)
 
     key = f"timer:{tick.TriggerName}:{tick.Time}"
-    store = services.state
-    claim = json.dumps({"state": "in_progress"})
-    existing = store.claim(key, claim, deadline.remaining() + CLAIM_MARGIN_SECONDS)
-    if existing is not None:
-        state = json.loads(existing.value).get("state")
-        if state == "in_progress":
-            fields["status"] = "in_progress"
-            raise RetryLater(f"tick {key} is being handled by another invocation")
-        fields["status"] = "duplicate"
-        return {"ok": True, "status": "duplicate", "tick": key, "first_outcome": state}
     try:
-        result = services.ses.call(action, params.to_ses(), deadline)
+        once = send_once(
+            services.state,
+            key,
+            deadline=deadline,
+            remember_seconds=DONE_TTL_SECONDS,
+            send=lambda: services.ses.call(action, params.to_ses(), deadline),
+        )
+    except StateStoreError as error:
+        fields["status"] = error.code
+        raise RetryLater(f"state store unavailable: {error.message}") from None
     except SesError as error:
-        fields["code"] = error.code
-        fields["ses_request_id"] = error.request_id
-        if error.retryable:
-            store.delete(key)
-            fields["status"] = "retry"
-            raise RetryLater(f"SES {error.code}: {error.message}") from None
-        outcome = "outcome_unknown" if error.outcome_unknown else "failed"
-        store.put(key, json.dumps({"state": outcome, "code": error.code}), DONE_TTL_SECONDS)
-        fields["status"] = outcome
-        reply = _failure(error.code, error.message)
-        reply["error"]["outcome"] = error.outcome.value
-        return reply
+        return _ses_failure(error, fields, services)
     except RelayError as error:  # e.g. credentials missing: SES was not called
-        store.delete(key)
         fields["status"] = error.code
         return _failure(error.code, error.message)
-    store.put(key, json.dumps({"state": "sent"}), DONE_TTL_SECONDS)
+    if once.status == "in_progress":
+        fields["status"] = "in_progress"
+        raise RetryLater(f"tick {key} is being handled by another invocation")
+    if once.status == "duplicate":
+        fields["status"] = "duplicate"
+        return {"ok": True, "status": "duplicate", "tick": key, "first_outcome": once.first_outcome}
+    result = once.result or {}
     fields["status"] = "sent"
     fields["ses_request_id"] = result.get("RequestId")
     return {"ok": True, "status": "sent", "tick": key, "result": result}
+
+
+def _ses_failure(error: SesError, fields: dict[str, Any], services: Services) -> dict[str, Any]:
+    if error.code == "OperationDenied.ReceiverNotExist":
+        services.cache.pop("receivers", None)  # a group was deleted: look names up again
+    fields["code"] = error.code
+    fields["ses_request_id"] = error.request_id
+    if error.retryable:
+        fields["status"] = "retry"
+        raise RetryLater(f"SES {error.code}: {error.message}") from None
+    fields["status"] = error.outcome.value
+    reply = _failure(error.code, error.message)
+    reply["error"]["outcome"] = error.outcome.value
+    return reply
+
+
+def _is_finisher(data: dict[str, Any], services: Services) -> bool:
+    """A job whose action is FinishCampaigns (sesrelay.yaml's `campaigns-finisher`)."""
+    from sesrelay.config import FINISH_CAMPAIGNS
+
+    job = services.config.jobs.get(str(data.get("job"))) if "job" in data else None
+    return job is not None and job.action == FINISH_CAMPAIGNS
+
+
+def _finish_campaigns(
+    services: Services, deadline: Deadline, fields: dict[str, Any]
+) -> dict[str, Any]:
+    from sesrelay.campaigns import finish_pending
+
+    fields["job"] = "job:FinishCampaigns"
+    try:
+        summary = finish_pending(services, deadline)
+    except SesError as error:
+        return _ses_failure(error, fields, services)
+    fields["status"] = "finished"
+    return {"ok": True, "status": "finished", **summary}

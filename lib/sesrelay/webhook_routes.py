@@ -115,13 +115,18 @@ def _verify(call: Call, name: str, source: Any) -> str:
             f"({', '.join(source.secret_env)})"
         )
     options = source.hmac.to_options() if source.hmac else None
-    verified = verify(
-        source.scheme,
-        headers=request.headers,
-        body=request.body,
-        secrets=secrets,
-        now=int(services.clock.now().timestamp()),
-        tolerance_seconds=source.tolerance_seconds,
-        options=options,
-    )
+    try:
+        verified = verify(
+            source.scheme,
+            headers=request.headers,
+            body=request.body,
+            secrets=secrets,
+            now=int(services.clock.now().timestamp()),
+            tolerance_seconds=source.tolerance_seconds,
+            options=options,
+        )
+    except ValueError as exc:  # an unusable secret or option: ours to fix, not the sender's
+        raise WebhookNotConfigured(
+            f"webhook source {name}: {exc} (check {', '.join(source.secret_env)})"
+        ) from None
     return verified.delivery_id or "sha256:" + hashlib.sha256(request.body).hexdigest()

@@ -11,6 +11,7 @@ from sesrelay.settings import Settings
 
 if TYPE_CHECKING:
     from sesrelay.config import RelayConfig
+    from sesrelay.ratelimit import SesThrottle
     from sesrelay.state import StateStore
 
 
@@ -68,7 +69,21 @@ def build_ses_gateway(settings: Settings, clock: Clock) -> SesGateway:
         clock=clock,
         timeout=settings.ses_timeout,
         max_attempts=settings.ses_max_attempts,
+        before_attempt=build_ses_throttle(settings, clock, endpoint),
     )
+
+
+def build_ses_throttle(settings: Settings, clock: Clock, endpoint: str) -> SesThrottle | None:
+    """SESRELAY_SES_RATE per SES action, shared through the state URL's Redis (if it is one)."""
+    if settings.ses_rate <= 0:
+        return None
+    from sesrelay.adapters.ratelimit_url import open_rate_limiter
+    from sesrelay.adapters.ses_sdk import parse_endpoint
+    from sesrelay.ratelimit import RateLimit, SesThrottle
+
+    rate = RateLimit(settings.ses_rate)
+    limiter = open_rate_limiter(default_state_url(settings), clock, rate)
+    return SesThrottle(limiter, scope=parse_endpoint(endpoint)[0], clock=clock)
 
 
 def build_services(

@@ -67,7 +67,7 @@ def problems_at(problems: list[ConfigProblem], path: str) -> list[str]:
 def test_shipped_config_passes_with_its_secrets_set() -> None:
     assert check_config(SHIPPED, ENV) == []
     config = load_config(SHIPPED)
-    assert set(config.jobs) == {"weekly-digest", "welcome-ana"}
+    assert set(config.jobs) == {"weekly-digest", "welcome-ana", "campaigns-finisher"}
     assert set(config.webhooks) == {"github-releases", "stripe-payments"}
     assert config.ses_events is not None
     assert config.ses_events.blacklist_on == []
@@ -109,7 +109,10 @@ def test_load_config_raises_every_shape_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     found = {(p.path, p.message) for p in caught.value.problems}
-    assert ("jobs.a.action", "must be one of 'SendEmail' or 'BatchSendEmail'") in found
+    assert (
+        "jobs.a.action",
+        "must be one of 'SendEmail', 'BatchSendEmail' or 'FinishCampaigns'",
+    ) in found
     assert ("jobs.b.action", "is required") in found
     assert ("jobs.b.params", "must be a mapping (key: value)") in found
     assert caught.value.code == "config_error"
@@ -448,7 +451,7 @@ webhooks:
 def test_run_config_check_ok(tmp_path: Path) -> None:
     out = io.StringIO()
     assert run_config_check(SHIPPED, ENV, out) == 0
-    assert out.getvalue() == "ok: 2 jobs, 2 webhook sources\n"
+    assert out.getvalue() == "ok: 3 jobs, 2 webhook sources\n"
 
 
 def test_run_config_check_lists_problems_and_never_secret_values(tmp_path: Path) -> None:
@@ -485,3 +488,17 @@ def test_importing_the_config_modules_loads_neither_yaml_nor_jmespath() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_finish_campaigns_job_takes_no_params(tmp_path: Path) -> None:
+    path = tmp_path / "sesrelay.yaml"
+    path.write_text(
+        "jobs:\n"
+        "  finisher:\n    action: FinishCampaigns\n"
+        "  bad:\n    action: FinishCampaigns\n    params: {Subject: x}\n"
+        "  empty:\n    action: SendEmail\n"
+    )
+    problems = {p.path: p.message for p in check_config(path, {})}
+    assert "jobs.finisher" not in problems
+    assert problems["jobs.bad"] == "FinishCampaigns takes no params"
+    assert "needs its SES parameters" in problems["jobs.empty.params"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +95,7 @@ class SdkSesGateway:
         base_backoff: float = 0.1,
         max_backoff: float = 2.0,
         rng: random.Random | None = None,
+        before_attempt: Callable[[str, Deadline], Callable[[], None]] | None = None,
     ) -> None:
         host, scheme = parse_endpoint(endpoint)
         self._credential = credential.Credential(secret_id, secret_key, session_token or None)
@@ -108,6 +110,10 @@ class SdkSesGateway:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._local = threading.local()
         self.endpoint = f"{scheme}://{host}"
+        #: Runs before every request that leaves for SES (retries included): the rate limiter
+        #: (ratelimit.SesThrottle) waits for a permit there, or raises a retryable SesError. What
+        #: it returns runs as soon as that attempt is over, answered or not.
+        self._before_attempt = before_attempt
 
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)
@@ -132,8 +138,13 @@ class SdkSesGateway:
                     action=action,
                     attempts=attempt - 1,
                 )
+            attempt_over: Callable[[], None] | None = None
+            if self._before_attempt is not None:
+                attempt_over = self._before_attempt(action, deadline)
+                remaining = deadline.remaining()
             try:
-                return self._call_once(action, params, min(self._timeout, remaining))
+                timeout = min(self._timeout, remaining)
+                return self._attempt(action, params, timeout, attempt_over)
             except SesError as error:
                 error.attempts = attempt
                 if not error.retryable or attempt >= self._max_attempts:
@@ -144,6 +155,19 @@ class SdkSesGateway:
                 if deadline.remaining() - pause < MIN_CALL_SECONDS * 2:
                     raise
                 self._clock.sleep(pause)
+
+    def _attempt(
+        self,
+        action: str,
+        params: dict[str, Any],
+        timeout: float,
+        attempt_over: Callable[[], None] | None,
+    ) -> dict[str, Any]:
+        try:
+            return self._call_once(action, params, timeout)
+        finally:
+            if attempt_over is not None:
+                attempt_over()
 
     def _call_once(self, action: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
         client = self._client()

@@ -65,6 +65,8 @@ class EmulatorCore:
         #: one lock around all emulated state; handlers run under it, delays sleep outside it
         self.lock = threading.RLock()
         self._counts: Counter[tuple[str, str]] = Counter()
+        #: calls refused with RequestLimitExceeded, per (service, action): what a load test checks
+        self._limited: Counter[tuple[str, str]] = Counter()
 
     # -- API calls ------------------------------------------------------------------------------
 
@@ -168,6 +170,8 @@ class EmulatorCore:
         if media_type != JSON_CONTENT_TYPE:
             raise ApiError("InvalidParameter", "The emulator accepts application/json bodies only.")
         if not self.limiter.allow(f"{service.name}:{action_name}"):
+            with self.lock:
+                self._limited[(service.name, action_name)] += 1
             raise ApiError(
                 "RequestLimitExceeded", "Your request rate has exceeded the limit of this action."
             )
@@ -208,6 +212,7 @@ class EmulatorCore:
             self.faults.clear()
             self.limiter.clear()
             self._counts.clear()
+            self._limited.clear()
             for service in self.services.values():
                 service.reset()
 
@@ -215,3 +220,9 @@ class EmulatorCore:
         name = service or self.default_service.name
         with self.lock:
             return {a: n for (s, a), n in sorted(self._counts.items()) if s == name}
+
+    def rate_limited_counts(self, service: str | None = None) -> dict[str, int]:
+        """Calls refused with RequestLimitExceeded per action (they are in call_counts too)."""
+        name = service or self.default_service.name
+        with self.lock:
+            return {a: n for (s, a), n in sorted(self._limited.items()) if s == name}

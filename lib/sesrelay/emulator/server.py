@@ -273,6 +273,10 @@ class EmulatorServer:
     def call_counts(self, service: str = "ses") -> dict[str, int]:
         return self.core.call_counts(service)
 
+    def rate_limited_counts(self, service: str = "ses") -> dict[str, int]:
+        """Calls refused with RequestLimitExceeded, per action."""
+        return self.core.rate_limited_counts(service)
+
 
 def serve_forever(
     host: str = "127.0.0.1",

@@ -1,0 +1,210 @@
+"""`sesrelay deploy [--dry-run]`: serverless.yml -> plan -> converge, over the official SCF SDK
+(tencentcloud-sdk-python-scf, imported here only, lazily), then print the function URL.
+
+Credentials follow the SDK's chain (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY,
+~/.tencentcloud/credentials, CVM role, TKE OIDC) and are never printed; nor are variable values.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import ipaddress
+import json
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from sesrelay.clock import Clock, SystemClock
+from sesrelay.deploy import variables
+from sesrelay.deploy.converge import ApiCallError, Converger, DeployError, function_url
+from sesrelay.deploy.plan import PlanError, make_plan, wanted_from
+from sesrelay.deploy.serverless_loader import Problem, ServerlessFileError, load_serverless
+
+MAX_ZIP_BYTES = 50 * 1024 * 1024  # Code.ZipFile, base64 in the request (SDK docstring)
+API_BODY_BYTES = 10 * 1024 * 1024  # API 3.0 request bodies (1278/46710)
+ENDPOINT_ENV = "SESRELAY_SCF_ENDPOINT"
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    serverless: Path = Path("serverless.yml")
+    config: Path = Path("sesrelay.yaml")
+    zip_path: Path = Path("dist/sesrelay-scf.zip")
+    endpoint: str | None = None  # e.g. an emulator's http://127.0.0.1:PORT
+    dry_run: bool = False
+    wait_seconds: float = 300.0
+    poll_seconds: float = 2.0
+
+
+class ScfApi:
+    """The SCF actions as dicts over the SDK: `call("GetFunction", {...})`."""
+
+    def __init__(self, client: Any, models: Any, sdk_error: type[Exception]) -> None:
+        self._client, self._models, self._sdk_error = client, models, sdk_error
+
+    @classmethod
+    def connect(cls, region: str, endpoint: str | None) -> ScfApi:
+        from tencentcloud.common import credential
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
+            TencentCloudSDKException,
+        )
+        from tencentcloud.common.profile.client_profile import ClientProfile
+
+        try:
+            from tencentcloud.scf.v20180416 import models, scf_client
+        except ImportError:
+            raise DeployError(
+                "the SCF SDK is missing: pip install 'sesrelay[deploy]' "
+                "(tencentcloud-sdk-python-scf)"
+            ) from None
+
+        try:
+            cred = credential.DefaultCredentialProvider().get_credentials()
+        except Exception:  # the chain's last link (TKE OIDC) raises assorted errors
+            raise DeployError(
+                "no Tencent Cloud credentials: set TENCENTCLOUD_SECRET_ID and "
+                "TENCENTCLOUD_SECRET_KEY, or a profile in ~/.tencentcloud/credentials"
+            ) from None
+        profile = ClientProfile(httpProfile=_http_profile(endpoint))
+        client = scf_client.ScfClient(cred, region, profile)
+        return cls(client, models, TencentCloudSDKException)
+
+    def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        request = getattr(self._models, f"{action}Request")()
+        request.from_json_string(json.dumps(params))
+        try:
+            response = getattr(self._client, action)(request)
+        except self._sdk_error as exc:
+            code, message = exc.get_code(), exc.get_message()  # type: ignore[attr-defined]
+            raise ApiCallError(action, str(code), str(message), str(exc.get_request_id())) from None  # type: ignore[attr-defined]
+        result: dict[str, Any] = json.loads(response.to_json_string())
+        return result
+
+
+def run_deploy(
+    options: DeployOptions,
+    *,
+    environ: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    clock: Clock | None = None,
+) -> int:
+    """The command: 0 when deployed (or planned, with --dry-run), 1 with every reason on `err`.
+
+    Nothing is called before serverless.yml, sesrelay.yaml, the variables and the zip all pass."""
+    try:
+        return _deploy(options, environ, out, clock or SystemClock())
+    except ServerlessFileError as exc:
+        for line in exc.lines():
+            print(line, file=err)
+    except (DeployError, PlanError) as exc:
+        print(f"sesrelay deploy: {exc}", file=err)
+    return 1
+
+
+def _deploy(options: DeployOptions, environ: Mapping[str, str], out: TextIO, clock: Clock) -> int:
+    spec = load_serverless(options.serverless, _job_names(options.config))
+    inputs = spec.inputs
+    try:
+        env = variables.resolve(inputs.environment.variables, environ)
+    except variables.UnresolvedVariables as exc:
+        problems = [
+            Problem(f"inputs.environment.variables.{key}", f"${{env:{name}}} is not set")
+            for key, names in sorted(exc.missing.items())
+            for name in names
+        ]
+        raise ServerlessFileError(str(options.serverless), problems) from None
+    except ValueError as exc:
+        raise DeployError(str(exc)) from None
+    zip_bytes = _read_zip(options.zip_path, inputs.handler)
+    wanted = wanted_from(inputs, env.values, zip_bytes)
+    endpoint = options.endpoint or environ.get(ENDPOINT_ENV) or None
+    scf = ScfApi.connect(inputs.region, endpoint)
+    say = _printer(out)
+    converger = Converger(
+        scf, inputs.namespace, inputs.name, clock,
+        wait_seconds=options.wait_seconds, poll_seconds=options.poll_seconds, say=say,
+    )  # fmt: skip
+    current = converger.read_current()
+    plan = make_plan(wanted, current)
+    where = f"{inputs.region}, namespace {inputs.namespace}"
+    say(f"plan for function {inputs.name} ({where}){' [dry run]' if options.dry_run else ''}:")
+    for line in plan.lines:
+        say(str(line))
+    for name in env.empty:
+        say(f"  note: {name} resolved to an empty value; SCF refuses those, so it is not set")
+    if options.dry_run or not plan.changes:
+        say("dry run: nothing was changed" if options.dry_run else "no changes")
+        known = current.function_url if current else None
+        pending = inputs.http is not None and known is None
+        say(f"function URL: {known or ('(created on deploy)' if pending else '(none)')}")
+        return 0
+    if len(zip_bytes) * 4 / 3 > API_BODY_BYTES:
+        say("  note: the upload is over API 3.0's 10 MB body limit; if SCF refuses it, use COS")
+    converger.apply(plan, wanted, base64.b64encode(zip_bytes).decode("ascii"))
+    url = next(filter(None, map(function_url, converger.list_triggers())), None)
+    say("deployed")
+    say(f"function URL: {url or '(none: serverless.yml has no http event)'}")
+    return 0
+
+
+def _printer(out: TextIO) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    return say
+
+
+def _job_names(config_path: Path) -> frozenset[str]:
+    from sesrelay.config import ConfigError, load_config
+
+    try:
+        return frozenset(load_config(config_path).jobs)
+    except ConfigError as exc:
+        raise DeployError(f"{config_path}: {exc}") from None
+
+
+def _read_zip(path: Path, handler: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise DeployError(f"{path} not found: build it with `sesrelay package`") from None
+    if len(data) > MAX_ZIP_BYTES:
+        raise DeployError(f"{path} is {len(data)} bytes; SCF takes at most 50 MB through the API")
+    module = handler.split(".", 1)[0] + ".py"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        raise DeployError(f"{path} is not a zip file") from None
+    if module not in names:
+        raise DeployError(f"{path} has no {module} at its root (handler {handler})")
+    return data
+
+
+def _http_profile(endpoint: str | None) -> Any:
+    from tencentcloud.common.profile.http_profile import HttpProfile
+
+    # Uploads of a few MB: a longer timeout than the SDK's default 60 s.
+    if not endpoint:
+        return HttpProfile(reqTimeout=300)
+    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeployError(f"endpoint {endpoint!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        # The request body carries the function's environment: never send it in clear text.
+        raise DeployError("plain http is allowed only to a loopback endpoint (an emulator)")
+    return HttpProfile(endpoint=parts.netloc, protocol=parts.scheme, reqTimeout=300)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,455 @@
+"""`sesrelay deploy` end to end against the SCF emulator, offline: the shipped serverless.yml,
+the official SDK, and SCF's asynchronous states on a clock that the deployer's waits move."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sesrelay.clock import ManualClock
+from sesrelay.deploy.converge import function_url, normalize_sha256, trigger_state
+from sesrelay.deploy.deploy import DeployOptions, run_deploy
+from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+from sesrelay.emulator.rawclient import call
+from sesrelay.emulator.scf_service import VERSION, ScfService
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTLE = 3.0
+#: The deployer's variables; none of these values may ever appear in its output.
+VALUES = {
+    "SESRELAY_API_KEY_SHA256": hashlib.sha256(b"sr_live_key").hexdigest(),
+    "SESRELAY_STATE_URL": "redis://:hunter2-redis-password@10.0.0.5:6379/0",
+    "SESRELAY_ALLOWED_SENDERS": "@example.com",
+    "SESRELAY_SES_REGION": "ap-guangzhou",
+    "GITHUB_WEBHOOK_SECRET": "gh-webhook-secret-value",
+    "STRIPE_WEBHOOK_SECRET": "whsec_stripe-secret-value",
+    "SESRELAY_SES_EVENTS_TOKEN": "ses-events-token-value-0123456789",
+}
+CHANGE_ACTIONS = (
+    "CreateFunction",
+    "UpdateFunctionCode",
+    "UpdateFunctionConfiguration",
+    "UpdateFunctionEventInvokeConfig",
+    "CreateTrigger",
+    "UpdateTrigger",
+    "DeleteTrigger",
+)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Project:
+    """A copy of the shipped serverless.yml and sesrelay.yaml, a small zip, and the emulator."""
+
+    root: Path
+    srv: EmulatorServer
+    scf: ScfService
+    clock: ManualClock
+
+    def edit(self, old: str, new: str) -> None:
+        path = self.root / "serverless.yml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    def deploy(self, environ: dict[str, str] | None = None, **options: Any) -> Result:
+        settings: dict[str, Any] = {"endpoint": self.srv.url, "poll_seconds": 1.0, **options}
+        opts = DeployOptions(
+            serverless=self.root / "serverless.yml",
+            config=self.root / "sesrelay.yaml",
+            zip_path=self.root / "sesrelay-scf.zip",
+            **settings,
+        )
+        out, err = io.StringIO(), io.StringIO()
+        env = VALUES if environ is None else environ
+        code = run_deploy(opts, environ=env, out=out, err=err, clock=self.clock)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def counts(self) -> Counter[str]:
+        return Counter(self.srv.call_counts("scf"))
+
+    def function(self) -> dict[str, Any]:
+        (fn,) = self.scf.functions()
+        return fn
+
+
+def make_zip(version: str = "1") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "handler.py", f"VERSION = {version!r}\ndef main_handler(e, c):\n    pass\n"
+        )
+        archive.writestr("sesrelay.yaml", "version: 1\n")
+    return buffer.getvalue()
+
+
+def config_with_all_jobs() -> str:
+    """The repository's sesrelay.yaml, plus a stand-in for any job the shipped timers name that
+    it does not define yet (campaigns-finisher is added in parallel)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "sesrelay.yaml").read_text(encoding="utf-8"))
+    stub = {"action": "SendEmail", "params": {"FromEmailAddress": "noreply@example.com"}}
+    data["jobs"].setdefault("campaigns-finisher", stub)
+    return str(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    for name in list(os.environ):
+        if name.startswith(("SESRELAY_", "TENCENTCLOUD_")):
+            monkeypatch.delenv(name)
+    # The SDK's credential chain reads these; they are the emulator's public fake keys.
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
+    (tmp_path / "serverless.yml").write_bytes((ROOT / "serverless.yml").read_bytes())
+    (tmp_path / "sesrelay.yaml").write_text(config_with_all_jobs(), encoding="utf-8")
+    (tmp_path / "sesrelay-scf.zip").write_bytes(make_zip())
+    clock = ManualClock()
+    with EmulatorServer(clock=clock, rate_limit=None) as srv:
+        scf = ScfService(srv.clock, settle_seconds=SETTLE)
+        srv.add_service(scf)
+        yield Project(tmp_path, srv, scf, clock)
+
+
+def assert_no_secret_in(result: Result) -> None:
+    text = result.out + result.err
+    for name, value in VALUES.items():
+        if name != "SESRELAY_SES_REGION" and not value.startswith("@"):
+            assert value not in text, name
+    assert DEFAULT_SECRET_KEY not in text
+
+
+def changes(before: Counter[str], after: Counter[str]) -> dict[str, int]:
+    return {a: n for a, n in (after - before).items() if a in CHANGE_ACTIONS}
+
+
+# -- acceptance -----------------------------------------------------------------------------------
+
+
+def test_from_nothing_the_function_url_and_timers_exist(project: Project) -> None:
+    result = project.deploy()
+    assert result.code == 0, result.err
+    fn = project.function()
+    assert fn["Status"] == "Active"
+    assert (fn["FunctionName"], fn["Runtime"], fn["Handler"]) == (
+        "sesrelay",
+        "Python3.10",
+        "handler.main_handler",
+    )
+    assert (fn["MemorySize"], fn["Timeout"], fn["Role"]) == (128, 30, "SCF_SesrelayRole")
+    assert {v["Key"]: v["Value"] for v in fn["Environment"]["Variables"]} == VALUES
+    assert fn["CodeSha256"] == hashlib.sha256(make_zip()).hexdigest()
+    assert fn["AsyncTriggerConfig"] == {"MsgTTL": 21600, "RetryConfig": [{"RetryNum": 2}]}
+    triggers = {t["TriggerName"]: t for t in fn["Triggers"]}
+    assert set(triggers) == {"function-url", "weekly-digest", "campaigns-finisher"}
+    url = triggers["function-url"]
+    assert (url["Type"], url["Qualifier"], url["Enable"]) == ("http", "$DEFAULT", 1)
+    desc = json.loads(url["TriggerDesc"])
+    assert desc["AuthType"] == "NONE"
+    assert desc["NetConfig"]["EnableExtranet"] is True
+    weekly = triggers["weekly-digest"]
+    assert json.loads(weekly["TriggerDesc"]) == {"cron": "0 0 9 * * MON *"}
+    assert json.loads(weekly["CustomArgument"]) == {"job": "weekly-digest"}
+    finisher = triggers["campaigns-finisher"]
+    assert json.loads(finisher["TriggerDesc"]) == {"cron": "0 * * * * * *"}
+    assert json.loads(finisher["CustomArgument"]) == {"job": "campaigns-finisher"}
+    assert f"function URL: {desc['NetConfig']['ExtranetUrl']}" in result.out
+    assert changes(Counter(), project.counts()) == {"CreateFunction": 1, "CreateTrigger": 3}
+    assert project.clock.slept  # it waited for Creating -> Active before adding triggers
+    assert_no_secret_in(result)
+
+
+def test_a_second_deploy_makes_no_change_calls(project: Project) -> None:
+    assert project.deploy().code == 0
+    before = project.counts()
+    again = project.deploy()
+    assert again.code == 0, again.err
+    assert changes(before, project.counts()) == {}
+    assert "no changes" in again.out
+    assert "function URL: https://" in again.out
+    assert_no_secret_in(again)
+
+
+def test_a_changed_cron_is_exactly_one_update_trigger(project: Project) -> None:
+    assert project.deploy().code == 0
+    project.edit('cronExpression: "0 0 9 * * MON *"', 'cronExpression: "0 30 8 * * MON-FRI *"')
+    before = project.counts()
+    result = project.deploy()
+    assert result.code == 0, result.err
+    assert changes(before, project.counts()) == {"UpdateTrigger": 1}
+    assert "update     trigger timer weekly-digest" in result.out
+    assert "cron '0 0 9 * * MON *' -> '0 30 8 * * MON-FRI *'" in result.out
+    weekly = next(t for t in project.function()["Triggers"] if t["TriggerName"] == "weekly-digest")
+    assert json.loads(weekly["TriggerDesc"]) == {"cron": "0 30 8 * * MON-FRI *"}
+
+
+def test_an_invalid_file_names_each_key_and_calls_nothing(project: Project) -> None:
+    project.edit("memorySize: 128", "memorySize: 200")
+    project.edit("runtime: Python3.10", "runtime: Python3.9")
+    project.edit('cronExpression: "0 * * * * * *"', 'cronExpression: "0 * * * *  * * *"')
+    project.edit("    - http:", "    - apigw:\n        parameters: {}\n    - http:")
+    result = project.deploy()
+    assert result.code == 1
+    for key in (
+        "inputs.memorySize",
+        "inputs.runtime",
+        "inputs.events[0].apigw",
+        "inputs.events[3].timer.parameters.cronExpression",
+    ):
+        assert f"serverless.yml: {key}: " in result.err, key
+    assert project.counts() == Counter()
+
+
+def test_an_unset_variable_is_named_and_nothing_is_called(project: Project) -> None:
+    partial = {k: v for k, v in VALUES.items() if k not in ("GITHUB_WEBHOOK_SECRET",)}
+    result = project.deploy(environ=partial)
+    assert result.code == 1
+    assert (
+        "inputs.environment.variables.GITHUB_WEBHOOK_SECRET: ${env:GITHUB_WEBHOOK_SECRET} "
+        "is not set" in result.err
+    )
+    assert project.counts() == Counter()
+
+
+# -- plans and convergence ------------------------------------------------------------------------
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(project: Project) -> None:
+    result = project.deploy(dry_run=True)
+    assert result.code == 0, result.err
+    assert "[dry run]" in result.out
+    assert "create     function sesrelay" in result.out
+    assert "create     env SESRELAY_STATE_URL" in result.out
+    assert "create     trigger http function-url" in result.out
+    assert "function URL: (created on deploy)" in result.out
+    assert changes(Counter(), project.counts()) == {}
+    assert project.scf.functions() == []
+    assert_no_secret_in(result)
+
+
+def test_code_and_settings_change_in_order_waiting_for_active(project: Project) -> None:
+    assert project.deploy().code == 0
+    (project.root / "sesrelay-scf.zip").write_bytes(make_zip("2"))
+    project.edit("memorySize: 128", "memorySize: 256")
+    before = project.counts()
+    rotated = {**VALUES, "SESRELAY_STATE_URL": "redis://:new-password-value@10.0.0.6:6379/0"}
+    result = project.deploy(environ=rotated)
+    assert result.code == 0, result.err
+    # The emulator refuses a configuration update while the code update is still settling.
+    assert changes(before, project.counts()) == {
+        "UpdateFunctionCode": 1,
+        "UpdateFunctionConfiguration": 1,
+    }
+    fn = project.function()
+    assert (fn["Status"], fn["MemorySize"]) == ("Active", 256)
+    assert fn["CodeSha256"] == hashlib.sha256(make_zip("2")).hexdigest()
+    assert "update     env SESRELAY_STATE_URL  (value)" in result.out
+    assert "no change  env GITHUB_WEBHOOK_SECRET" in result.out
+    assert "new-password-value" not in result.out
+
+
+def test_removed_timer_and_retry_settings_converge(project: Project) -> None:
+    assert project.deploy().code == 0
+    text = (project.root / "serverless.yml").read_text(encoding="utf-8")
+    cut = text.index("    - timer:\n        parameters:\n          name: campaigns-finisher")
+    (project.root / "serverless.yml").write_text(text[:cut], encoding="utf-8")
+    project.edit("retryNum: 2", "retryNum: 0")
+    project.edit("msgTTL: 21600", "msgTTL: 3600")
+    before = project.counts()
+    result = project.deploy()
+    assert result.code == 0, result.err
+    assert changes(before, project.counts()) == {
+        "DeleteTrigger": 1,
+        "UpdateFunctionEventInvokeConfig": 1,
+    }
+    fn = project.function()
+    assert {t["TriggerName"] for t in fn["Triggers"]} == {"function-url", "weekly-digest"}
+    assert fn["AsyncTriggerConfig"] == {"MsgTTL": 3600, "RetryConfig": [{"RetryNum": 0}]}
+
+
+def test_an_empty_value_leaves_the_variable_unset(project: Project) -> None:
+    result = project.deploy(environ={**VALUES, "STRIPE_WEBHOOK_SECRET": ""})
+    assert result.code == 0, result.err
+    assert "STRIPE_WEBHOOK_SECRET resolved to an empty value" in result.out
+    keys = {v["Key"] for v in project.function()["Environment"]["Variables"]}
+    assert keys == set(VALUES) - {"STRIPE_WEBHOOK_SECRET"}
+
+
+def test_a_change_already_in_progress_is_waited_for(project: Project) -> None:
+    assert project.deploy().code == 0
+    busy = call(
+        project.srv.endpoint, "UpdateFunctionConfiguration",
+        {"FunctionName": "sesrelay", "Timeout": 10}, service="scf", version=VERSION,
+    )  # fmt: skip
+    assert busy.error_code is None
+    project.edit("timeout: 30", "timeout: 60")
+    result = project.deploy()
+    assert result.code == 0, result.err
+    assert "function is Updating (another change in progress); waiting for Active" in result.out
+    assert project.function()["Timeout"] == 60
+
+
+def test_a_change_refused_as_busy_is_retried_once_active(project: Project) -> None:
+    assert project.deploy().code == 0
+    # As when GetFunction still says Active a moment after SCF accepted the previous change.
+    project.srv.inject_fault(
+        "UpdateFunctionConfiguration", "error", code="FailedOperation.FunctionStatusError"
+    )
+    project.edit("timeout: 30", "timeout: 45")
+    before = project.counts()
+    result = project.deploy()
+    assert result.code == 0, result.err
+    assert "function busy (FailedOperation.FunctionStatusError); waiting to retry" in result.out
+    assert changes(before, project.counts()) == {"UpdateFunctionConfiguration": 2}
+    assert project.function()["Timeout"] == 45
+
+
+def test_a_failed_function_stops_the_deploy(project: Project) -> None:
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("index.py", "x = 1\n")
+    params = {
+        "FunctionName": "sesrelay",
+        "Handler": "handler.main_handler",
+        "Runtime": "Python3.10",
+        "Code": {"ZipFile": base64.b64encode(broken.getvalue()).decode()},
+    }
+    created = call(project.srv.endpoint, "CreateFunction", params, service="scf", version=VERSION)
+    assert created.error_code is None
+    project.clock.advance(SETTLE)
+    result = project.deploy()
+    assert result.code == 1
+    assert "is CreateFailed (handler.py is not at the root" in result.err
+
+
+def test_a_new_runtime_for_an_existing_function_is_refused(project: Project) -> None:
+    params = {
+        "FunctionName": "sesrelay",
+        "Handler": "handler.main_handler",
+        "Runtime": "Python3.9",
+        "Code": {"ZipFile": base64.b64encode(make_zip()).decode()},
+    }
+    assert call(project.srv.endpoint, "CreateFunction", params, service="scf", version=VERSION)
+    project.clock.advance(SETTLE)
+    before = project.counts()
+    result = project.deploy()
+    assert result.code == 1
+    assert "runtime Python3.9 -> Python3.10: SCF cannot change the runtime" in result.err
+    assert changes(before, project.counts()) == {}
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("no-zip", "not found: build it with `sesrelay package`"),
+        ("no-handler", "has no handler.py at its root"),
+        ("http-endpoint", "plain http is allowed only to a loopback endpoint"),
+        ("no-credentials", "no Tencent Cloud credentials"),
+    ],
+)
+def test_refusals_before_any_call(
+    project: Project, monkeypatch: pytest.MonkeyPatch, setup: str, message: str
+) -> None:
+    options: dict[str, Any] = {}
+    if setup == "no-zip":
+        (project.root / "sesrelay-scf.zip").unlink()
+    elif setup == "no-handler":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("index.py", "")
+        (project.root / "sesrelay-scf.zip").write_bytes(buffer.getvalue())
+    elif setup == "http-endpoint":
+        options["endpoint"] = "http://scf.example.com"
+    else:
+        # Only the environment link of the SDK's chain is removed: the profile, CVM and TKE
+        # links find nothing on a test machine either.
+        monkeypatch.delenv("TENCENTCLOUD_SECRET_ID")
+        monkeypatch.setenv("HOME", str(project.root))
+    result = project.deploy(**options)
+    assert result.code == 1
+    assert message in result.err
+    assert project.counts() == Counter()
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_bytes((ROOT / "serverless.yml").read_bytes())
+    (tmp_path / "sesrelay.yaml").write_text(config_with_all_jobs(), encoding="utf-8")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "sesrelay-scf.zip").write_bytes(make_zip())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SESRELAY_", "TENCENTCLOUD_"))}
+    env.update(VALUES)
+    env["PYTHONPATH"] = str(ROOT / "lib")
+    env["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
+    env["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
+    with EmulatorServer(rate_limit=None) as srv:
+        srv.add_service(ScfService(srv.clock, settle_seconds=0))
+        env["SESRELAY_SCF_ENDPOINT"] = srv.url
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "sesrelay", "deploy", *extra],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+                env=env,
+                timeout=120,
+            )
+            for extra in ([], [], ["--dry-run"])
+        ]
+    first, second, dry = runs
+    assert first.returncode == 0, first.stderr
+    assert "deployed" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "no changes" in second.stdout
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run: nothing was changed" in dry.stdout
+    url = first.stdout.rsplit("function URL: ", 1)[1].strip()
+    assert url.startswith("https://1250000000-")
+    assert url in second.stdout
+
+
+# -- reading what SCF reports ---------------------------------------------------------------------
+
+
+def test_code_digests_are_read_as_hex_or_base64() -> None:
+    digest = hashlib.sha256(b"zip").digest()
+    assert normalize_sha256(digest.hex().upper()) == digest.hex()
+    assert normalize_sha256(base64.b64encode(digest).decode()) == digest.hex()
+    assert normalize_sha256("md5:abc") is None
+    assert normalize_sha256(None) is None
+
+
+def test_triggers_are_read_whatever_form_scf_returns() -> None:
+    timer = {"Type": "timer", "TriggerName": "t", "Qualifier": "$DEFAULT"}
+    plain = trigger_state({**timer, "TriggerDesc": "0  * * * * * *", "Enable": "1"})
+    wrapped = trigger_state({**timer, "TriggerDesc": '{"cron":"0 * * * * * *"}', "Enable": 1})
+    assert plain == wrapped
+    assert plain is not None
+    assert plain.argument == ""
+    assert trigger_state({"Type": "cos", "TriggerName": "bucket"}) is None
+    url = {"AuthType": "NONE", "NetConfig": {"EnableIntranet": True, "IntranetUrl": "https://in"}}
+    info = {"Type": "http", "TriggerName": "u", "TriggerDesc": json.dumps(url)}
+    assert function_url(info) == "https://in"
+    assert function_url({"Type": "timer", "TriggerDesc": "{}"}) is None
