@@ -297,6 +297,10 @@ def serve_forever(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, _on_signal)
     srv = EmulatorServer(host, port, secret_id, secret_key, seed_path, rate_limit=rate_limit)
+    # The SCF actions `sesrelay deploy --endpoint` uses, so a deploy can be rehearsed locally.
+    from sesrelay.emulator.scf_service import ScfService
+
+    srv.add_service(ScfService(srv.clock))
     try:
         srv.start()
         print(f"listening on {srv.url}", flush=True)
