@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from sesrelay import __version__
 from sesrelay.problems import CODES
+from sesrelay.ses_fields import MAX_ADDRESS_CHARS, UINT64_MAX
 from sesrelay.ses_models import BatchSendEmailParams, SendEmailParams
 
 
@@ -93,7 +94,6 @@ def _send_op(summary: str, body: str, ok: str) -> dict[str, Any]:
     }
 
 
-INT = {"type": "integer"}
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 100}
 OFFSET = {"type": "integer", "minimum": 0}
 
@@ -170,7 +170,7 @@ def openapi_document() -> dict[str, Any]:
             _query("offset", OFFSET),
             _query("limit", LIMIT),
             _query("status", {"type": "integer", "enum": [1, 5, 6, 7, 10]}),
-            _query("receiver_id", INT),
+            _query("receiver_id", {"type": "integer", "minimum": 1, "maximum": UINT64_MAX}),
             _query("task_type", {"type": "integer", "enum": [1, 2, 3]}),
         ],
         "responses": {
@@ -186,8 +186,8 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "parameters": [
             _query("date", {"type": "string", "format": "date"}, required=True),
-            _query("message_id", {"type": "string"}),
-            _query("to", {"type": "string"}),
+            _query("message_id", {"type": "string", "minLength": 1}),
+            _query("to", {"type": "string", "format": "email", "maxLength": MAX_ADDRESS_CHARS}),
             _query("offset", OFFSET),
             _query("limit", LIMIT),
         ],

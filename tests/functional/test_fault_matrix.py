@@ -45,9 +45,9 @@ DELAY_SECONDS = 0.8  # the emulator waits this long, then acts anyway
 MAX_ATTEMPTS = 3  # SESRELAY_SES_MAX_ATTEMPTS (the default)
 PERSISTENT = 10  # more faults than attempts: the gateway gives up
 #: Campaigns run on business time that passes this many times faster than real time, so the
-#: runner's 30 s settle window for an ambiguous write takes 2.5 s, yet SES (the emulator, in real
+#: runner's 30 s settle window for an ambiguous write takes 5 s, yet SES (the emulator, in real
 #: time) still acts on a delayed request well inside that window, as it would in production.
-SPEED = 12.0
+SPEED = 6.0
 
 Event = dict[Any, Any]
 
