@@ -56,6 +56,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sesrelay.errors import InvalidInput, RelayError
+from sesrelay.ses_validation import model_in
 from sesrelay.webhooks import SCHEMES, GenericHmacOptions
 
 if TYPE_CHECKING:
@@ -354,17 +355,6 @@ def _known_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
     if isinstance(current, type) and issubclass(current, BaseModel) and not parts:
         return list(current.model_fields)
     return []
-
-
-def model_in(annotation: object) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation (`Template | None`, `list[Attachment]`)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _env_problems(path: str, names: list[str], environ: Mapping[str, str]) -> list[ConfigProblem]:

@@ -95,6 +95,7 @@ def handle_http_event(
         return error_response(error, request_id)
     request_id = request_id or request.request_id
     fields["request_id"] = request_id
+    request.request_id = request_id  # routes quote it in the problems they build
     fields["method"] = request.method
     # Not the raw path: a path parameter can be a credential (the SES callback token). The
     # matched route template is logged instead ("route").

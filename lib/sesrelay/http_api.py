@@ -6,7 +6,7 @@ Later routes (campaigns, webhooks, SES events) register in `ROUTES` the same way
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,24 +189,22 @@ def _send_route(action: str, result_fields: tuple[str, ...]) -> Handler:
     return handler
 
 
+def _query_route(
+    action: str, query_params: Callable[[Mapping[str, str]], dict[str, Any]]
+) -> Handler:
+    def handler(call: Call) -> HttpResponse:
+        params = query_params(call.request.query)
+        result = call.services.ses.call(action, params, call.deadline)
+        call.log["ses_request_id"] = result.get("RequestId")
+        return json_response(200, result)
+
+    return handler
+
+
 route("POST", "/v1/emails")(_send_route("SendEmail", ("MessageId", "RequestId")))
 route("POST", "/v1/batch-tasks")(_send_route("BatchSendEmail", ("TaskId", "RequestId")))
-
-
-@route("GET", "/v1/batch-tasks")
-def list_batch_tasks(call: Call) -> HttpResponse:
-    params = batch_task_query(call.request.query)
-    result = call.services.ses.call("ListSendTasks", params, call.deadline)
-    call.log["ses_request_id"] = result.get("RequestId")
-    return json_response(200, result)
-
-
-@route("GET", "/v1/email-status")
-def email_status(call: Call) -> HttpResponse:
-    params = email_status_query(call.request.query)
-    result = call.services.ses.call("GetSendEmailStatus", params, call.deadline)
-    call.log["ses_request_id"] = result.get("RequestId")
-    return json_response(200, result)
+route("GET", "/v1/batch-tasks")(_query_route("ListSendTasks", batch_task_query))
+route("GET", "/v1/email-status")(_query_route("GetSendEmailStatus", email_status_query))
 
 
 @route("GET", "/v1/health", auth=False)

@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel
 
-from sesrelay.config import ConfigError, ConfigProblem, WebhookSource, model_in
+from sesrelay.config import ConfigError, ConfigProblem, WebhookSource
 from sesrelay.errors import FieldError, InvalidInput
 from sesrelay.ses_models import BatchSendEmailParams, SendEmailParams
+from sesrelay.ses_validation import model_in
 
 ROOT_KEYS = ("headers", "query", "body")
 _MODELS: dict[str, type[BaseModel]] = {

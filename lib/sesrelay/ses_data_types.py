@@ -17,6 +17,7 @@ from sesrelay.ses_fields import (
     PositiveId,
     TemplateDataText,
     check_no_controls,
+    check_not_blank,
     int_choice,
     refuse,
     rule_error,
@@ -24,8 +25,15 @@ from sesrelay.ses_fields import (
 from sesrelay.ses_validation import SesModel
 
 FileNameText = Annotated[
-    str, Strict(), Field(min_length=1, max_length=255), AfterValidator(check_no_controls)
+    str,
+    Strict(),
+    Field(min_length=1, max_length=255),
+    AfterValidator(check_no_controls),
+    AfterValidator(check_not_blank),
 ]
+#: SES has no upper bound for the recurrence; over ten years is surely a mistake (and past what
+#: a calendar date can hold for long), so the relay stops there.
+MAX_INTERVAL_HOURS = 10 * 365 * 24
 UNSUBSCRIBE_CODES = [str(code) for code in range(13)]
 
 
@@ -108,7 +116,7 @@ class Attachment(SesModel):
         description="File name, 1 to 255 characters; SES refuses some file types.",
         examples=["invoice.pdf"],
     )
-    Content: Base64Text = Field(
+    Content: Annotated[Base64Text, Field(min_length=1)] = Field(
         description="Base64 of the file. Required here (FileURL is not available); all "
         "attachments together must stay within 4 MB decoded.",
     )
@@ -135,8 +143,8 @@ class CycleEmailParam(SesModel):
     BeginTime: BeginTimeText = Field(
         description="First run, 'YYYY-MM-DD hh:mm:ss' in UTC+8; must not be in the past."
     )
-    IntervalTime: Annotated[int, Strict(), Field(ge=1)] = Field(
-        description="Hours between runs, at least 1.", examples=[24]
+    IntervalTime: Annotated[int, Strict(), Field(ge=1, le=MAX_INTERVAL_HOURS)] = Field(
+        description="Hours between runs, 1 to 87600 (ten years).", examples=[24]
     )
     TermCycle: TermCycleValue | None = Field(
         None, description="1 ends the cycle (for task updates), 0 keeps it."

@@ -34,7 +34,8 @@ _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL_RE = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
 _LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: C0/C1 controls and the Unicode line/paragraph separators: all of them break a mail header.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _HEADER_NAME_RE = re.compile(r"[!-9;-~]+")  # RFC 5322 field-name: printable ASCII except ':'
 
 ADDRESS_RULE = "must be a valid email address (local@domain.tld, ASCII, no spaces)"
@@ -110,6 +111,12 @@ def check_no_controls(value: str) -> str:
     """Header-bound text: refuse CR/LF and other control characters (no header injection)."""
     if _CONTROL_RE.search(value):
         raise rule_error("control_chars", "must not contain line breaks or control characters")
+    return value
+
+
+def check_not_blank(value: str) -> str:
+    if not value.strip():
+        raise rule_error("blank", "must not be blank")
     return value
 
 

@@ -188,15 +188,16 @@ def _model_at(model: type[BaseModel], path: Loc) -> type[BaseModel] | None:
         if isinstance(part, int) or current is None:
             continue
         field = current.model_fields.get(part)
-        current = _model_in(field.annotation) if field else None
+        current = model_in(field.annotation) if field else None
     return current
 
 
-def _model_in(annotation: object) -> type[BaseModel] | None:
+def model_in(annotation: object) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (`Template | None`, `list[Attachment]`)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        found = _model_in(arg)
+        found = model_in(arg)
         if found is not None:
             return found
     return None

@@ -262,6 +262,18 @@ def test_recurring_task_with_term_cycle_runs_once(srv: EmulatorServer, ses: Any)
     assert tasks(ses)[0]["TaskStatus"] == 10
 
 
+@pytest.mark.parametrize("hours", [10**8, 3 * 10**10])
+def test_a_recurrence_past_the_calendar_runs_once_and_the_emulator_keeps_working(
+    srv: EmulatorServer, ses: Any, hours: int
+) -> None:
+    cycle = {"BeginTime": "2026-01-05 10:00:00", "IntervalTime": hours}
+    task_id = call(ses, "BatchSendEmail", {**SAMPLE, "TaskType": 3, "CycleParam": cycle})["TaskId"]
+    srv.advance(3600)
+    assert len(srv.outbox(task_id=task_id)) == 3
+    assert tasks(ses)[0]["TaskStatus"] == 10  # no date exists for a second run
+    assert call(ses, "ListEmailAddress", {})["EmailSenders"]  # later calls still work
+
+
 def test_deleting_the_list_fails_a_pending_task(srv: EmulatorServer, ses: Any) -> None:
     receiver_id = new_list(ses, srv, [{"email": "x@example.org", "data": {"name": "X"}}])
     timed = {"BeginTime": "2026-01-05 12:00:00"}

@@ -1064,3 +1064,31 @@ def test_json_schema_examples_are_valid() -> None:
     assert validate_send_email(send_example, now=NOW).to_ses() == send_example
     batch_example = BatchSendEmailParams.model_json_schema()["examples"][0]
     assert validate_batch_send_email(batch_example, now=NOW).to_ses() == batch_example
+
+
+# --- rules found by the property tests ---------------------------------------------------------
+
+
+def test_an_empty_attachment_is_refused() -> None:
+    found = send_refusal(send_body(Attachments=[{"FileName": "a.txt", "Content": ""}]))
+    assert list(found) == ["Attachments.0.Content"], found
+
+
+@pytest.mark.parametrize("name", [" ", "\t", "   "])
+def test_a_blank_attachment_name_is_refused(name: str) -> None:
+    content = base64.b64encode(b"x").decode()
+    found = send_refusal(send_body(Attachments=[{"FileName": name, "Content": content}]))
+    assert list(found) == ["Attachments.0.FileName"], found
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_separators_are_refused_in_the_subject(separator: str) -> None:
+    assert_one_error(send_refusal(send_body(Subject=f"a{separator}b")), "Subject", "line breaks")
+
+
+def test_a_recurrence_interval_over_ten_years_is_refused() -> None:
+    begin = (NOW + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    ok = {"BeginTime": begin, "IntervalTime": 87600}
+    validate_batch_send_email(batch_body(TaskType=3, CycleParam=ok), now=NOW)
+    found = batch_refusal(batch_body(TaskType=3, CycleParam={**ok, "IntervalTime": 87601}))
+    assert list(found) == ["CycleParam.IntervalTime"], found

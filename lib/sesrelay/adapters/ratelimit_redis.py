@@ -6,13 +6,13 @@ clocks never matter; each caller then sleeps locally until its slot.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sesrelay.adapters.redis_client import RedisConnection
 from sesrelay.adapters.state_redis import DEFAULT_PREFIX
 from sesrelay.clock import Clock, Deadline
 from sesrelay.ratelimit import (
@@ -24,7 +24,6 @@ from sesrelay.ratelimit import (
 )
 
 if TYPE_CHECKING:
-    import redis
     from redis.commands.core import Script
 
 log = logging.getLogger("sesrelay")
@@ -109,19 +108,12 @@ class RedisRateLimiter:
         socket_timeout: float = 2.0,
         connect_timeout: float = 2.0,
     ) -> None:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         self.rate = rate
         self._clock = clock
         self._prefix = prefix + KEY_INFIX
-        shown_host = f"[{host}]" if ":" in host else host
-        self._where = f"{'rediss' if ssl else 'redis'}://{shown_host}:{port}/{db}"
-        self._secret = password or ""
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        self._closed = False
-        self._client: redis.Redis = redis.Redis(
+        self._redis = RedisConnection(
+            "redis rate limiter",
+            RateLimiterUnavailable,
             host=host,
             port=port,
             db=db,
@@ -129,16 +121,15 @@ class RedisRateLimiter:
             password=password,
             ssl=ssl,
             socket_timeout=socket_timeout,
-            socket_connect_timeout=connect_timeout,
-            retry=Retry(NoBackoff(), 0),
-            decode_responses=True,
+            connect_timeout=connect_timeout,
         )
-        self._acquire: Script = self._client.register_script(_ACQUIRE)
-        self._answered: Script = self._client.register_script(_ANSWERED)
+        client = self._redis.client
+        self._acquire: Script = client.register_script(_ACQUIRE)
+        self._answered: Script = client.register_script(_ANSWERED)
 
     def __repr__(self) -> str:
         rate = f"{self.rate.limit}/{self.rate.period:g}s"
-        return f"RedisRateLimiter({self._where!r}, {rate}, prefix={self._prefix!r})"
+        return f"RedisRateLimiter({self._redis.where!r}, {rate}, prefix={self._prefix!r})"
 
     def acquire(self, key: str, deadline: Deadline) -> Permit:
         if not key:
@@ -157,11 +148,7 @@ class RedisRateLimiter:
             # The window is full at our slot: look again when its oldest permit leaves it.
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        with contextlib.suppress(*self._errors):
-            self._client.close()
+        self._redis.close()
 
     def _reserve(self, keys: list[str], permit_id: str, max_wait: float) -> tuple[bool, float]:
         rate = self.rate
@@ -184,21 +171,8 @@ class RedisRateLimiter:
             log.warning("rate-limit permit not released early: %s", error.message)
 
     def _call(self, op: str, action: Callable[[], Any]) -> tuple[Any, Any]:
-        if self._closed:
-            raise RateLimiterUnavailable(f"redis rate limiter {self._where} is closed")
-        try:
-            reply = action()
-            return (reply[0], reply[1]) if isinstance(reply, list) else (reply, 0)
-        except self._errors as exc:
-            text = f"{type(exc).__name__}: {exc}"
-            if not self._secret or self._secret not in text:
-                raise RateLimiterUnavailable(self._message(op, text)) from exc
-            scrubbed = text.replace(self._secret, "***")
-        # Raised outside the except block so that not even __context__ keeps the password.
-        raise RateLimiterUnavailable(self._message(op, scrubbed))
-
-    def _message(self, op: str, detail: str) -> str:
-        return f"redis rate limiter {self._where}: {op} failed: {detail}"
+        reply = self._redis.call(op, action)
+        return (reply[0], reply[1]) if isinstance(reply, list) else (reply, 0)
 
 
 def _us(seconds: float) -> int:

@@ -7,6 +7,7 @@ retries only what SES certainly did not act on (reference/ses.md 2.3-2.4).
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 from collections.abc import Callable
@@ -119,7 +120,8 @@ class SdkSesGateway:
         client = getattr(self._local, "client", None)
         if client is None:
             http = HttpProfile(endpoint=self._host, protocol=self._scheme)
-            http.reqTimeout = int(self._timeout) or 1
+            # Whole seconds, rounded up; only a default: _call_once sets each call's own timeout.
+            http.reqTimeout = max(1, math.ceil(self._timeout))
             profile = ClientProfile(httpProfile=http)
             client = ses_client.SesClient(self._credential, self._region, profile)
             self._local.client = client

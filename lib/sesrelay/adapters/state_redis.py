@@ -5,15 +5,14 @@ Every write is one Lua script, so it is atomic on the server. A key holds "<vers
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sesrelay.adapters.redis_client import RedisConnection
 from sesrelay.state import StateRecord, StateStoreError, check_key, check_ttl
 
 if TYPE_CHECKING:
-    import redis
     from redis.commands.core import Script
 
 T = TypeVar("T")
@@ -75,8 +74,8 @@ return redis.call('DEL', KEYS[1])
 class RedisStateStore:
     """A StateStore on one Redis database; keys live under `prefix`.
 
-    Nothing is sent until the first call. Timeouts are short and redis-py's automatic retries are
-    off: a retried script whose first attempt was applied would report a lost race to its winner.
+    Connected through RedisConnection: nothing is sent until the first call, timeouts are short,
+    redis-py's retries are off, and a failure is a StateStoreError without the password.
     """
 
     def __init__(
@@ -92,18 +91,10 @@ class RedisStateStore:
         socket_timeout: float = 2.0,
         connect_timeout: float = 2.0,
     ) -> None:
-        # Imported here, not at module level: deployments on another store never pay for it.
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         self._prefix = prefix
-        shown_host = f"[{host}]" if ":" in host else host  # IPv6 literals keep their brackets
-        self._where = f"{'rediss' if ssl else 'redis'}://{shown_host}:{port}/{db}"
-        self._secret = password or ""
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        self._closed = False
-        self._client: redis.Redis = redis.Redis(
+        self._redis = RedisConnection(
+            "redis state store",
+            StateStoreError,
             host=host,
             port=port,
             db=db,
@@ -111,10 +102,9 @@ class RedisStateStore:
             password=password,
             ssl=ssl,
             socket_timeout=socket_timeout,
-            socket_connect_timeout=connect_timeout,
-            retry=Retry(NoBackoff(), 0),
-            decode_responses=True,
+            connect_timeout=connect_timeout,
         )
+        self._client = self._redis.client
         self._claim: Script = self._client.register_script(_CLAIM)
         self._put: Script = self._client.register_script(_PUT)
         self._cas: Script = self._client.register_script(_COMPARE_AND_SET)
@@ -126,7 +116,7 @@ class RedisStateStore:
 
     def __repr__(self) -> str:
         # Host, port and db only: safe to log.
-        return f"RedisStateStore({self._where!r}, prefix={self._prefix!r})"
+        return f"RedisStateStore({self._redis.where!r}, prefix={self._prefix!r})"
 
     def claim(self, key: str, value: str, ttl_seconds: float) -> StateRecord | None:
         name = self._name(key)
@@ -168,12 +158,7 @@ class RedisStateStore:
         return int(deleted) == 1
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        # Closing a broken connection has nothing left to release.
-        with contextlib.suppress(*self._errors):
-            self._client.close()
+        self._redis.close()
 
     # -- internals --------------------------------------------------------------------------
 
@@ -181,20 +166,7 @@ class RedisStateStore:
         return self._prefix + check_key(key)
 
     def _call(self, op: str, action: Callable[[], T]) -> T:
-        if self._closed:
-            raise StateStoreError(f"redis state store {self._where} is closed")
-        try:
-            return action()
-        except self._errors as exc:
-            text = f"{type(exc).__name__}: {exc}"
-            if not self._secret or self._secret not in text:
-                raise StateStoreError(self._message(op, text)) from exc
-            scrubbed = text.replace(self._secret, "***")
-        # Raised outside the except block so that not even __context__ keeps the password.
-        raise StateStoreError(self._message(op, scrubbed))
-
-    def _message(self, op: str, detail: str) -> str:
-        return f"redis state store {self._where}: {op} failed: {detail}"
+        return self._redis.call(op, action)
 
 
 def _ttl_ms(ttl_seconds: float) -> int:

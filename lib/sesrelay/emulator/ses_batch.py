@@ -55,7 +55,10 @@ def _schedule(req: p.BatchSendEmail, now: datetime) -> tuple[datetime, timedelta
     # Kept simple: TermCycle=1 ("end the cycle") on creation means the task runs only once.
     if req.CycleParam.TermCycle == 1:
         return begin, None
-    return begin, timedelta(hours=req.CycleParam.IntervalTime)
+    try:
+        return begin, timedelta(hours=req.CycleParam.IntervalTime)
+    except OverflowError:  # beyond what a calendar holds: the task simply never repeats
+        return begin, None
 
 
 def _check_content(state: SesState, req: p.BatchSendEmail, data_keys: frozenset[str]) -> None:
@@ -182,8 +185,14 @@ def _run(state: SesState, task: Task, at: datetime) -> None:
             )
         )
         task.send_count += 1
+    following = None
     if task.interval is not None and task.next_run is not None:
-        task.status, task.next_run = TASK_SENDING, task.next_run + task.interval
+        try:
+            following = task.next_run + task.interval
+        except OverflowError:  # past year 9999: there is no next run
+            following = None
+    if following is not None:
+        task.status, task.next_run = TASK_SENDING, following
     else:
         task.status, task.next_run = TASK_DONE, None
 

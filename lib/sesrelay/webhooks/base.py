@@ -133,6 +133,13 @@ def decode_digest(text: str, encoding: Encoding) -> bytes | None:
     return None
 
 
+def prefixed_digest(raw: str, prefix: str, encoding: Encoding, header: str) -> bytes | None:
+    """decode_digest of what follows `prefix` in header `header`'s value; malformed without it."""
+    if not raw.startswith(prefix):
+        raise malformed(header)
+    return decode_digest(raw[len(prefix) :], encoding)
+
+
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 

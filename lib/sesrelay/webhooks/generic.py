@@ -9,10 +9,9 @@ from sesrelay.webhooks.base import (
     GenericHmacOptions,
     Verified,
     check_fresh,
-    decode_digest,
-    malformed,
     optional_header,
     parse_timestamp,
+    prefixed_digest,
     require_match,
     required_header,
 )
@@ -34,9 +33,7 @@ def verify(delivery: Delivery) -> Verified:
     if options.timestamp_header is not None:
         raw_timestamp = required_header(delivery, options.timestamp_header)
         timestamp = parse_timestamp(raw_timestamp, options.timestamp_header)
-    if not raw_signature.startswith(options.prefix):
-        raise malformed(options.header)
-    candidate = decode_digest(raw_signature[len(options.prefix) :], options.encoding)
+    candidate = prefixed_digest(raw_signature, options.prefix, options.encoding, options.header)
     content = _signed_content(options, raw_timestamp, delivery.body)
     require_match(delivery.utf8_keys(), content, [candidate], options.header)
     if timestamp is not None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from sesrelay.webhooks.base import (
     Delivery,
     Verified,
-    decode_digest,
-    malformed,
     optional_header,
+    prefixed_digest,
     require_match,
     required_header,
 )
@@ -24,9 +23,7 @@ def verify(delivery: Delivery) -> Verified:
     # Only the SHA-256 header counts: the legacy SHA-1 `X-Hub-Signature` is never accepted,
     # so a delivery carrying only that one is reported as missing this header.
     raw = required_header(delivery, SIGNATURE_HEADER)
-    if not raw.startswith(_PREFIX):
-        raise malformed(SIGNATURE_HEADER)
-    candidate = decode_digest(raw[len(_PREFIX) :], "hex")
+    candidate = prefixed_digest(raw, _PREFIX, "hex", SIGNATURE_HEADER)
     require_match(delivery.utf8_keys(), delivery.body, [candidate], SIGNATURE_HEADER)
     # GitHub sends no timestamp, so there is no replay window: the delivery GUID is the
     # dedupe key that stops a replayed delivery from sending twice.

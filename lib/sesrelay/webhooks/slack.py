@@ -9,9 +9,8 @@ from sesrelay.webhooks.base import (
     Delivery,
     Verified,
     check_fresh,
-    decode_digest,
-    malformed,
     parse_timestamp,
+    prefixed_digest,
     require_match,
     required_header,
 )
@@ -25,9 +24,7 @@ def verify(delivery: Delivery) -> Verified:
     raw_signature = required_header(delivery, SIGNATURE_HEADER)
     raw_timestamp = required_header(delivery, TIMESTAMP_HEADER)
     timestamp = parse_timestamp(raw_timestamp, TIMESTAMP_HEADER)
-    if not raw_signature.startswith(_PREFIX):
-        raise malformed(SIGNATURE_HEADER)
-    candidate = decode_digest(raw_signature[len(_PREFIX) :], "hex")
+    candidate = prefixed_digest(raw_signature, _PREFIX, "hex", SIGNATURE_HEADER)
     basestring = b"v0:" + raw_timestamp.encode("ascii") + b":" + delivery.body
     require_match(delivery.utf8_keys(), basestring, [candidate], SIGNATURE_HEADER)
     check_fresh(timestamp, delivery)
