@@ -76,9 +76,10 @@ def bench_sends(count: int) -> None:
     from tencentcloud.common.profile.http_profile import HttpProfile
     from tencentcloud.ses.v20201002 import models, ses_client
 
+    from benchmarks.emulator_process import emulator_process
     from sesrelay.adapters.ses_sdk import SdkSesGateway
     from sesrelay.clock import Deadline, SystemClock
-    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 
     params: dict[str, Any] = {
         "FromEmailAddress": "noreply@example.com",
@@ -86,7 +87,7 @@ def bench_sends(count: int) -> None:
         "Subject": "Welcome",
         "Template": {"TemplateID": 100001, "TemplateData": '{"name": "Ana"}'},
     }
-    with EmulatorServer(port=0, rate_limit=None) as emulator:
+    with emulator_process() as emulator:
         http = HttpProfile(endpoint=emulator.endpoint, protocol="http")
         raw = ses_client.SesClient(
             credential.Credential(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),

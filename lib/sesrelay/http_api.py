@@ -98,10 +98,24 @@ def route(method: str, template: str, *, auth: bool = True) -> Callable[[Handler
     return register
 
 
+def _routes_of_length(segments: int) -> list[Route]:
+    """Routes with that many path segments (matching runs on every request)."""
+    index: dict[int, list[Route]] = _ROUTE_INDEX
+    if len(index.get(-1, ())) != len(ROUTES):  # routes registered since: rebuild
+        index.clear()
+        index[-1] = list(ROUTES)
+        for candidate in ROUTES:
+            index.setdefault(len(candidate.segments), []).append(candidate)
+    return index.get(segments, [])
+
+
+_ROUTE_INDEX: dict[int, list[Route]] = {}
+
+
 def handle_http(call: Call) -> HttpResponse:
     request = call.request
     parts = request.path.strip("/").split("/")
-    matches = [(r, p) for r in ROUTES if (p := r.match(parts)) is not None]
+    matches = [(r, p) for r in _routes_of_length(len(parts)) if (p := r.match(parts)) is not None]
     if not matches:
         raise NotFound(f"no route for {request.path}; see GET /v1/openapi.json")
     for candidate, params in matches:

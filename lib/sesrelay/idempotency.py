@@ -8,7 +8,9 @@ Failures SES certainly did not act on free the key; ambiguous ones keep it (502 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +39,16 @@ class IdempotencyKeyReused(RelayError):
 
 class IdempotencyInProgress(RelayError):
     code = "idempotency_in_progress"
+
+
+#: Claim tokens tell this instance's claim from another's: a random prefix drawn once per
+#: process, then a counter (an os.urandom call per request costs more than the rest of it).
+_TOKEN_PREFIX = secrets.token_hex(6)
+_TOKEN_COUNTER = itertools.count()
+
+
+def _claim_token() -> str:
+    return f"{_TOKEN_PREFIX}-{os.getpid()}-{next(_TOKEN_COUNTER)}"
 
 
 def check_key(key: str) -> str:
@@ -79,7 +91,7 @@ class Idempotency:
         """Run `action` at most once per (scope, key). `keep` says whether an answer is final
         (stored and replayed) or frees the key (SES certainly did not act)."""
         store_key = f"idem:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
-        token = secrets.token_hex(8)
+        token = _claim_token()
         claim = {"state": "in_progress", "fp": fingerprint, "token": token}
         ttl = deadline.remaining() + CLAIM_MARGIN_SECONDS
         existing = self._store.claim(store_key, json.dumps(claim), ttl)

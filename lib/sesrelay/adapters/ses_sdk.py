@@ -6,7 +6,6 @@ retries only what SES certainly did not act on (reference/ses.md 2.3-2.4).
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import threading
@@ -179,11 +178,13 @@ class SdkSesGateway:
             request_type = getattr(ses_models, f"{action}Request", None)
             method = getattr(client, action, None)
             if request_type is not None and method is not None:
+                # The model's own (de)serialisers, which from_json_string / to_json_string wrap
+                # around a JSON round trip that a dict in hand does not need.
                 request = request_type()
-                request.from_json_string(json.dumps(params))
+                request._deserialize(params)
                 response = method(request)
-                result: dict[str, Any] = json.loads(response.to_json_string())
-                return {key: value for key, value in result.items() if value is not None}
+                result: dict[str, Any] = response._serialize(allow_none=False)
+                return result
             body = client.call_json(action, params)
             return dict(body["Response"])
         except TencentCloudSDKException as exc:
