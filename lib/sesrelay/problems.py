@@ -6,6 +6,7 @@ The table of codes lives here and in the README ("Error codes"); tests check the
 from __future__ import annotations
 
 import json
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -114,7 +115,10 @@ def error_response(error: RelayError, request_id: str | None) -> HttpResponse:
     if isinstance(error, InvalidInput):
         errors = [e.as_dict() for e in error.errors]
     if status in (429, 503) or code == "idempotency_in_progress":
-        headers["retry-after"] = RETRY_AFTER_SECONDS
+        # An error that knows its wait (the relay's rate limiter) says so; others say 1 s.
+        wait = getattr(error, "retry_after", None)
+        known = isinstance(wait, (int, float)) and wait > 0
+        headers["retry-after"] = str(max(1, math.ceil(wait))) if known else RETRY_AFTER_SECONDS
     allow = getattr(error, "allow", None)
     if allow:
         headers["allow"] = allow
