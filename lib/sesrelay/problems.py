@@ -117,8 +117,10 @@ def error_response(error: RelayError, request_id: str | None) -> HttpResponse:
     if status in (429, 503) or code == "idempotency_in_progress":
         # An error that knows its wait (the relay's rate limiter) says so; others say 1 s.
         wait = getattr(error, "retry_after", None)
-        known = isinstance(wait, (int, float)) and wait > 0
-        headers["retry-after"] = str(max(1, math.ceil(wait))) if known else RETRY_AFTER_SECONDS
+        if isinstance(wait, (int, float)) and wait > 0:
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+        else:
+            headers["retry-after"] = RETRY_AFTER_SECONDS
     allow = getattr(error, "allow", None)
     if allow:
         headers["allow"] = allow

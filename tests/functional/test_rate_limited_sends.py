@@ -104,7 +104,8 @@ def test_requests_whose_slot_is_past_their_deadline_get_429_and_nothing_is_sent(
     body = problem(replies[refused[0]], 429, "rate_limited")
     # Retry-After is the limiter's own wait, rounded up to whole seconds, as the detail says.
     wait = replies[refused[0]]["headers"]["retry-after"]
-    assert wait.isdigit() and int(wait) >= 1
+    assert wait.isdigit()
+    assert int(wait) >= 1
     assert f"retry after {wait} s" in body["detail"]
     # Nothing was sent, so the Idempotency-Key is free: the client's retry sends.
     time.sleep(0.2)
