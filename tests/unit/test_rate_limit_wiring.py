@@ -100,7 +100,7 @@ def test_rate_limited_is_429_with_retry_after_over_http() -> None:
     response = error_response(error, "req-1")
     body = json.loads(response.body)
     assert response.status == 429
-    assert response.headers["retry-after"] == "1"
+    assert response.headers["retry-after"] == "3"  # the limiter's 2.4 s wait, rounded up
     assert (body["code"], body["status"]) == ("rate_limited", 429)
     assert "retry after 3 s" in body["detail"]
     assert error.outcome is Outcome.RETRYABLE
