@@ -10,7 +10,7 @@ from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError
 from sesrelay.wiring import Services
 
-ACTIONS = tuple(sending.SEND_VALIDATORS)
+ACTIONS = sending.SEND_ACTIONS
 
 
 def is_direct_event(event: dict[str, Any]) -> bool:

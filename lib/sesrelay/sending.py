@@ -15,10 +15,8 @@ from sesrelay.ses_models import (
     validate_send_email,
 )
 
-SEND_VALIDATORS = {
-    "SendEmail": validate_send_email,
-    "BatchSendEmail": validate_batch_send_email,
-}
+#: The send actions every entry point accepts, in the order messages name them.
+SEND_ACTIONS = ("SendEmail", "BatchSendEmail")
 
 
 class SenderNotAllowed(RelayError):

@@ -64,9 +64,9 @@ def resolve_message(
         )
         return action, params, f"job:{name}"
     inline_action = data.get("action")
-    if inline_action not in sending.SEND_VALIDATORS:
+    if inline_action not in sending.SEND_ACTIONS:
         raise InvalidInput(
-            [FieldError("Message.action", f"must be one of {', '.join(sending.SEND_VALIDATORS)}")]
+            [FieldError("Message.action", f"must be one of {', '.join(sending.SEND_ACTIONS)}")]
         )
     unknown = sorted(set(data) - {"action", "params"})
     if unknown:
