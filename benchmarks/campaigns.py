@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
 import io, json, resource, sys, time
-from sesrelay.campaign_csv import CsvRecipients
-from sesrelay.campaign_rows import RowValidator, blocks, plan_shards
+from sesrelay.campaigns.csv import CsvRecipients
+from sesrelay.campaigns.rows import RowValidator, blocks, plan_shards
 
 path = sys.argv[1]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -115,9 +115,9 @@ def bench_campaign(rows: int) -> None:
     import logging
 
     from sesrelay.adapters.state_memory import MemoryStateStore
-    from sesrelay.campaign_model import parse_spec
-    from sesrelay.campaign_rows import RowValidator
-    from sesrelay.campaigns import CampaignBuilder
+    from sesrelay.campaigns.model import parse_spec
+    from sesrelay.campaigns.rows import RowValidator
+    from sesrelay.campaigns.service import CampaignBuilder
     from sesrelay.clock import Deadline, SystemClock
     from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
     from sesrelay.settings import Settings

@@ -1,5 +1,5 @@
 """`python -m sesrelay ...` is the same as the `sesrelay` console script."""
 
-from sesrelay.cli import main
+from sesrelay.cli.main import main
 
 raise SystemExit(main())

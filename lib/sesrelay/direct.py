@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sesrelay import sending
 from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError
+from sesrelay.sending import pipeline as sending
 from sesrelay.wiring import Services
 
 ACTIONS = sending.SEND_ACTIONS

@@ -10,7 +10,7 @@ from sesrelay.clock import Deadline
 from sesrelay.direct import handle_direct, is_direct_event
 from sesrelay.errors import RelayError
 from sesrelay.events import HttpResponse, parse_http_event
-from sesrelay.problems import error_response, problem
+from sesrelay.http.problems import error_response, problem
 from sesrelay.wiring import Services
 
 ACCEPTED_SHAPES = (
@@ -56,7 +56,7 @@ def dispatch(event: object, context: object, services: Services) -> dict[str, An
             return response.to_scf(kind)
         if kind == "timer":
             assert isinstance(event, dict)
-            from sesrelay.timers import handle_timer
+            from sesrelay.timers.handler import handle_timer
 
             return handle_timer(event, services, deadline, fields)
         if kind == "direct":
@@ -85,7 +85,7 @@ def handle_http_event(
     deadline: Deadline,
     fields: dict[str, Any],
 ) -> HttpResponse:
-    from sesrelay.http_api import Call, handle_http
+    from sesrelay.http.api import Call, handle_http
 
     request_id = fields.get("request_id")
     try:

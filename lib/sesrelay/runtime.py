@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sesrelay import logs
 from sesrelay.dispatch import dispatch, event_kind, request_id_of
 from sesrelay.settings import describe_error
-from sesrelay.timers import RetryLater
+from sesrelay.timers.handler import RetryLater
 from sesrelay.wiring import Services, build_services
 
 log = logging.getLogger("sesrelay")
@@ -65,7 +65,7 @@ def _config_problem(exc: Exception) -> str:
 
 def unavailable(event: Any, context: Any, code: str, message: str) -> dict[str, Any]:
     """The error reply in the shape the trigger expects (HTTP reply or direct/timer summary)."""
-    from sesrelay.problems import problem
+    from sesrelay.http.problems import problem
 
     kind = event_kind(event)
     if kind in ("http", "apigw"):

@@ -10,7 +10,7 @@ from sesrelay.gateway import SesGateway, UnconfiguredGateway
 from sesrelay.settings import Settings
 
 if TYPE_CHECKING:
-    from sesrelay.config import RelayConfig
+    from sesrelay.config.model import RelayConfig
     from sesrelay.ratelimit import SesThrottle
     from sesrelay.state import StateStore
 
@@ -29,7 +29,7 @@ class Services:
     def config(self) -> RelayConfig:
         """sesrelay.yaml, loaded on first use; absent file = no jobs and no webhook sources."""
         if self._config is None:
-            from sesrelay.config import load_config
+            from sesrelay.config.model import load_config
 
             self._config = load_config(self.settings.config_path, required=False)
         return self._config

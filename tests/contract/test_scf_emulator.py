@@ -22,7 +22,7 @@ from tencentcloud.scf.v20180416 import models, scf_client
 from sesrelay.clock import ManualClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.emulator.rawclient import RawReply, call
-from sesrelay.emulator.scf_service import VERSION, ScfService
+from sesrelay.emulator.scf.service import VERSION, ScfService
 
 SETTLE = 3.0
 URL_DESC = {"AuthType": "NONE", "NetConfig": {"EnableIntranet": False, "EnableExtranet": True}}

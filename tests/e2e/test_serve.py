@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from sesrelay.local_server import LocalServer
+from sesrelay.cli.local_server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0

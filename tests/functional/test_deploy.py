@@ -24,7 +24,7 @@ from sesrelay.deploy.converge import function_url, normalize_sha256, trigger_sta
 from sesrelay.deploy.deploy import DeployOptions, run_deploy
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.emulator.rawclient import call
-from sesrelay.emulator.scf_service import VERSION, ScfService
+from sesrelay.emulator.scf.service import VERSION, ScfService
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTLE = 3.0

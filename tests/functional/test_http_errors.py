@@ -16,7 +16,7 @@ import handler
 from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.clock import Clock, Deadline, SystemClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
-from sesrelay.problems import CODES
+from sesrelay.http.problems import CODES
 from sesrelay.runtime import Runtime
 from sesrelay.state import StateRecord
 

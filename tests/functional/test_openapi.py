@@ -14,8 +14,8 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from sesrelay.http_api import ROUTES
-from sesrelay.query_params import BATCH_TASKS, EMAIL_STATUS
+from sesrelay.http.api import ROUTES
+from sesrelay.http.query_params import BATCH_TASKS, EMAIL_STATUS
 from sesrelay.runtime import Runtime
 
 MakeRuntime = Callable[..., Runtime]

@@ -21,7 +21,7 @@ from sesrelay.adapters.state_url import open_state_store
 from sesrelay.clock import SystemClock
 from sesrelay.emulator import EmulatorServer
 from sesrelay.runtime import Runtime
-from sesrelay.timers import RetryLater
+from sesrelay.timers.handler import RetryLater
 from tests.functional.conftest import load_event
 
 SES_LIMIT = 20

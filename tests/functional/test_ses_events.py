@@ -19,7 +19,7 @@ import pytest
 
 from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.clock import Deadline, ManualClock
-from sesrelay.config import RelayConfig, SesEventsConfig
+from sesrelay.config.model import RelayConfig, SesEventsConfig
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.errors import SesError
 from sesrelay.runtime import Runtime

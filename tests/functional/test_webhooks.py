@@ -27,7 +27,7 @@ import pytest
 
 from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.clock import ManualClock
-from sesrelay.config import RelayConfig, load_config, read_config_data
+from sesrelay.config.model import RelayConfig, load_config, read_config_data
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.runtime import Runtime
 from sesrelay.settings import Settings

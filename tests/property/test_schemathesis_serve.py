@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sesrelay.clock import SES_TIMEZONE
-from sesrelay.openapi import openapi_document
+from sesrelay.http.openapi import openapi_document
 from tests.property.conftest import Serve, start_serve, stop_serve
 
 MAX_EXAMPLES = 300  # per operation, fuzzing phase; the examples and coverage phases add more

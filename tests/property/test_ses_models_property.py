@@ -33,11 +33,11 @@ from pydantic import BaseModel
 from sesrelay.adapters.ses_sdk import SdkSesGateway
 from sesrelay.clock import SES_TIMEZONE, Deadline, ManualClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer, load_seed
-from sesrelay.emulator.render import variables
+from sesrelay.emulator.ses.render import variables
 from sesrelay.errors import InvalidInput, SesError
-from sesrelay.ses_data_types import MAX_INTERVAL_HOURS
-from sesrelay.ses_fields import BEGIN_TIME_FORMAT, sender_address
-from sesrelay.ses_models import (
+from sesrelay.ses.data_types import MAX_INTERVAL_HOURS
+from sesrelay.ses.fields import BEGIN_TIME_FORMAT, sender_address
+from sesrelay.ses.models import (
     BatchSendEmailParams,
     SendEmailParams,
     validate_batch_send_email,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sesrelay.campaign_reconcile import Verdict, group_verdict, task_verdict, upload_verdict
+from sesrelay.campaigns.pacer import PacedGateway, Pacer
+from sesrelay.campaigns.reconcile import Verdict, group_verdict, task_verdict, upload_verdict
 from sesrelay.clock import Deadline, ManualClock
-from sesrelay.pacer import PacedGateway, Pacer
 
 L, A, W, M = Verdict.LANDED, Verdict.ABSENT, Verdict.WAIT, Verdict.MISMATCH
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sesrelay.campaign_csv import CsvRecipients
-from sesrelay.campaign_rows import (
+from sesrelay.campaigns.csv import CsvRecipients
+from sesrelay.campaigns.rows import (
     BLOCK_ROWS,
     MALFORMED,
     MAX_DATA_BYTES,
@@ -22,7 +22,7 @@ from sesrelay.campaign_rows import (
     plan_shards,
     template_data_text,
 )
-from sesrelay.ses_fields import is_email_address
+from sesrelay.ses.fields import is_email_address
 
 
 def check(rows: list[tuple[object, object]], **kw: Any) -> tuple[RowValidator, list[Any]]:

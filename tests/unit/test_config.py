@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sesrelay.config import (
+from sesrelay.config.model import (
     ConfigError,
     ConfigProblem,
     RelayConfig,
@@ -480,7 +480,7 @@ def test_run_config_check_on_a_missing_file(tmp_path: Path) -> None:
 
 def test_importing_the_config_modules_loads_neither_yaml_nor_jmespath() -> None:
     code = (
-        "import sys, sesrelay.config, sesrelay.jobs, sesrelay.mapping; "
+        "import sys, sesrelay.config.model, sesrelay.timers.jobs, sesrelay.webhooks.mapping; "
         "print(sorted({'yaml', 'jmespath'} & set(sys.modules)))"
     )
     result = subprocess.run(

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from sesrelay.clock import Deadline, ManualClock
-from sesrelay.config import JobConfig, RelayConfig
+from sesrelay.config.model import JobConfig, RelayConfig
 from sesrelay.errors import InvalidInput, SesError
-from sesrelay.jobs import (
+from sesrelay.timers.jobs import (
     ReceiverCache,
     parse_tick_time,
     resolve_job,

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from sesrelay.local_server import (
+from sesrelay.cli.local_server import (
     HttpReply,
     demo_curl,
     http_reply,

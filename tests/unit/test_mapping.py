@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sesrelay.config import ConfigError, WebhookSource
+from sesrelay.config.model import ConfigError, WebhookSource
 from sesrelay.errors import InvalidInput
-from sesrelay.mapping import CompiledMapping, compile_mapping, delivery_document
-from sesrelay.ses_models import validate_send_email
+from sesrelay.ses.models import validate_send_email
+from sesrelay.webhooks.mapping import CompiledMapping, compile_mapping, delivery_document
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)
 

@@ -13,7 +13,7 @@ from sesrelay.adapters.ratelimit_url import open_rate_limiter
 from sesrelay.adapters.ses_sdk import SdkSesGateway
 from sesrelay.clock import Deadline, ManualClock
 from sesrelay.errors import Outcome
-from sesrelay.problems import error_response
+from sesrelay.http.problems import error_response
 from sesrelay.ratelimit import (
     RateLimit,
     RateLimited,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sesrelay.config import load_config
+from sesrelay.config.model import load_config
 from sesrelay.deploy import cron, variables
 from sesrelay.deploy.serverless_loader import (
     ServerlessFileError,

@@ -14,8 +14,8 @@ from tencentcloud.ses.v20201002 import models as sdk_models
 
 from sesrelay.clock import SES_TIMEZONE
 from sesrelay.errors import InvalidInput
-from sesrelay.ses_fields import is_email_address, parse_begin_time, sender_address
-from sesrelay.ses_models import (
+from sesrelay.ses.fields import is_email_address, parse_begin_time, sender_address
+from sesrelay.ses.models import (
     BatchSendEmailParams,
     GetSendEmailStatusParams,
     ListSendTasksParams,
@@ -26,7 +26,7 @@ from sesrelay.ses_models import (
     validate_list_send_tasks,
     validate_send_email,
 )
-from sesrelay.ses_validation import SesModel
+from sesrelay.ses.validation import SesModel
 
 NOW = datetime(2026, 1, 5, 9, 0, 0, tzinfo=SES_TIMEZONE)
 DROP = "<drop this key>"

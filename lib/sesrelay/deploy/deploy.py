@@ -160,7 +160,7 @@ def _printer(out: TextIO) -> Callable[[str], None]:
 
 
 def _job_names(config_path: Path) -> frozenset[str]:
-    from sesrelay.config import ConfigError, load_config
+    from sesrelay.config.model import ConfigError, load_config
 
     try:
         return frozenset(load_config(config_path).jobs)

@@ -4,13 +4,13 @@ Default credentials: SecretId `AKIDsesrelayEMULATOR0000000000000000`, SecretKey
 `sesrelay-emulator-secret-key-0000`; any X-TC-Token passes (STS tokens can't be checked locally).
 """
 
-from sesrelay.emulator.seed import SeedError, load_seed
 from sesrelay.emulator.server import (
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
     EmulatorServer,
     serve_forever,
 )
+from sesrelay.emulator.ses.seed import SeedError, load_seed
 
 __all__ = [
     "DEFAULT_SECRET_ID",

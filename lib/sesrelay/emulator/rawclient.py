@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sesrelay.emulator.server import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-from sesrelay.emulator.ses_service import VERSION
+from sesrelay.emulator.ses.service import VERSION
 from sesrelay.emulator.signing import sign_headers
 
 

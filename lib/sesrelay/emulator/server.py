@@ -24,8 +24,8 @@ from sesrelay.emulator import control
 from sesrelay.emulator.core import EmulatorCore, Reply
 from sesrelay.emulator.faults import make_fault
 from sesrelay.emulator.protocol import Service, error_envelope, new_request_id
-from sesrelay.emulator.seed import load_seed
-from sesrelay.emulator.ses_service import SesService
+from sesrelay.emulator.ses.seed import load_seed
+from sesrelay.emulator.ses.service import SesService
 from sesrelay.emulator.timeline import BusinessClock
 
 # Public, fake credentials: the emulator guards nothing, it checks that clients sign correctly.
@@ -298,7 +298,7 @@ def serve_forever(
             previous[sig] = signal.signal(sig, _on_signal)
     srv = EmulatorServer(host, port, secret_id, secret_key, seed_path, rate_limit=rate_limit)
     # The SCF actions `sesrelay deploy --endpoint` uses, so a deploy can be rehearsed locally.
-    from sesrelay.emulator.scf_service import ScfService
+    from sesrelay.emulator.scf.service import ScfService
 
     srv.add_service(ScfService(srv.clock))
     try:

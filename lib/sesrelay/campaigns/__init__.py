@@ -1,0 +1,1 @@
+"""Campaigns: an ad-hoc recipient list -> recipient groups -> one batch task per group."""

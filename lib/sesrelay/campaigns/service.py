@@ -1,0 +1,152 @@
+"""Campaigns: an ad-hoc recipient list -> recipient groups -> one batch task per group.
+
+The use case: stage validated rows, plan the shards, launch (the request drives the campaign as
+far as its deadline allows), and `finish_pending`, the `campaigns-finisher` timer job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+from sesrelay.campaigns.model import ACTIVE_STATES, FINAL_STATES, Campaign, CampaignSpec, Shard
+from sesrelay.campaigns.rows import Row, RowValidator, blocks, plan_shards
+from sesrelay.campaigns.runner import OnChange, Runner, group_name
+from sesrelay.campaigns.store import CampaignStore, new_campaign_id
+from sesrelay.clock import Deadline
+from sesrelay.errors import RelayError
+from sesrelay.logs import log
+from sesrelay.state import StateStoreError
+from sesrelay.wiring import Services
+
+LEASE_MARGIN_SECONDS = 5.0
+MIN_RUN_SECONDS = 2.0  # the finisher does not start a campaign with less time than this
+
+__all__ = ["CampaignBuilder", "finish_pending"]
+
+
+class CampaignBuilder:
+    """Stages validated rows as blocks, then plans the shards and launches the campaign."""
+
+    def __init__(self, services: Services, spec: CampaignSpec, validator: RowValidator) -> None:
+        self.services = services
+        self.store = CampaignStore(services.state)
+        self.validator = validator
+        now = services.clock.now().isoformat(timespec="seconds")
+        self.campaign = Campaign(
+            id=new_campaign_id(),
+            state="validating",
+            created_at=now,
+            updated_at=now,
+            batch=spec.batch_params(),
+            with_data=False,
+            validation=spec.Validation,
+            name=spec.Name,
+        )
+        self.store.create(self.campaign)
+        self._sizes: list[int] = []
+
+    def stage(self, rows: Iterable[Row]) -> None:
+        """Store rows (already validated) in blocks as they come: never the whole list at once."""
+        for block in blocks(rows):
+            self.store.put_block(self.campaign.id, len(self._sizes), block)
+            self._sizes.append(len(block))
+
+    def _report(self) -> None:
+        camp, validator = self.campaign, self.validator
+        camp.counts = validator.counts()
+        camp.problems = [
+            {"Index": p.index, "Field": p.field, "Message": p.message} for p in validator.problems
+        ]
+        camp.updated_at = self.services.clock.now().isoformat(timespec="seconds")
+
+    def abandon(self, code: str, message: str) -> Campaign:
+        """Nothing reached SES (e.g. strict validation refused the list): record why, drop rows."""
+        self._report()
+        self.campaign.state = "failed"
+        self.campaign.errors.append({"Code": code, "Message": message})
+        self.store.save(self.campaign)
+        self.store.delete_blocks(self.campaign.id, len(self._sizes))
+        return self.campaign
+
+    def launch(
+        self, deadline: Deadline, *, reserve: float = 0.0, on_change: OnChange | None = None
+    ) -> Campaign:
+        """Plan the groups, put the campaign on the finisher's list, and drive it until it is
+        done or out of time. Past that hand-over, failures only end this invocation's part."""
+        camp = self.campaign
+        self._report()
+        plan = plan_shards(self._sizes)
+        if not plan:
+            raise ValueError("a campaign needs at least one valid recipient")
+        camp.blocks = len(self._sizes)
+        camp.with_data = bool(self.validator.keys)  # no variables at all: plain address uploads
+        camp.shards = [
+            Shard(
+                index=n,
+                name=group_name(camp.id, n),
+                chunks=chunks,
+                chunk_rows=[sum(self._sizes[b] for b in chunk) for chunk in chunks],
+            )
+            for n, chunks in enumerate(plan)
+        ]
+        camp.state = "uploading"
+        self.store.save(camp)
+        token = self.store.lease(camp.id, deadline.remaining() + LEASE_MARGIN_SECONDS)
+        self.store.add_pending(camp.id)
+        try:
+            Runner(self.services, self.store, camp, deadline, reserve, on_change).run()
+        except RelayError as error:  # the store failed mid-way: the finisher carries on
+            fields = {"code": error.code, "campaign_id": camp.id}
+            log.error("campaign paused: %s", error.message, extra={"fields": fields})
+        finally:
+            if token is not None:
+                with contextlib.suppress(StateStoreError):  # a stale lease expires by itself
+                    self.store.release(camp.id, token)
+        return camp
+
+
+def finish_pending(services: Services, deadline: Deadline) -> dict[str, Any]:
+    """The `campaigns-finisher` timer job: drive every pending campaign on within the deadline.
+
+    Raises timers.RetryLater only when the state store is unavailable (SCF retries the tick);
+    SES trouble is recorded in each campaign's LastError and the next tick carries on.
+    """
+    from sesrelay.timers.handler import RetryLater
+
+    store = CampaignStore(services.state)
+    try:
+        ids = store.pending()
+        results: list[dict[str, Any]] = []
+        for n, campaign_id in enumerate(ids):
+            left = deadline.remaining()
+            if left < MIN_RUN_SECONDS:
+                break
+            # a fair share each, so one slow upload cannot starve the campaigns behind it
+            share = max(left / (len(ids) - n), MIN_RUN_SECONDS)
+            results.append(_drive(services, store, campaign_id, Deadline(services.clock, share)))
+        return {"campaigns": results, "pending": len(store.pending())}
+    except StateStoreError as error:
+        raise RetryLater(f"state store unavailable: {error.message}") from None
+
+
+def _drive(
+    services: Services, store: CampaignStore, campaign_id: str, deadline: Deadline
+) -> dict[str, Any]:
+    token = store.lease(campaign_id, deadline.remaining() + LEASE_MARGIN_SECONDS)
+    if token is None:
+        return {"CampaignId": campaign_id, "State": "busy"}  # another invocation drives it
+    try:
+        camp = store.load(campaign_id)
+        if camp is None or camp.state not in ACTIVE_STATES:
+            store.remove_pending(campaign_id)
+            return {"CampaignId": campaign_id, "State": camp.state if camp else "expired"}
+        Runner(services, store, camp, deadline).run()
+        summary: dict[str, Any] = {"CampaignId": camp.id, "State": camp.state}
+        if camp.state not in FINAL_STATES and camp.last_error:
+            summary["LastError"] = camp.last_error
+        return summary
+    finally:
+        with contextlib.suppress(StateStoreError):
+            store.release(campaign_id, token)

@@ -1,0 +1,1 @@
+"""The command line (development and operations tools; never shipped in the function zip)."""

@@ -1,0 +1,189 @@
+"""The command line (DESIGN A5): `sesrelay serve | emulator | invoke | ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: Where `sesrelay emulator` listens by default, and where `sesrelay invoke` looks for it when
+#: no Tencent credentials and no SESRELAY_SES_ENDPOINT are set.
+EMULATOR_DEFAULT_PORT = 8025
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from sesrelay.cli.local_server import run
+
+    return run(host=args.host, port=args.port)
+
+
+def _cmd_emulator(args: argparse.Namespace) -> int:
+    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, serve_forever
+
+    serve_forever(
+        host=args.host,
+        port=args.port,
+        secret_id=args.secret_id or DEFAULT_SECRET_ID,
+        secret_key=args.secret_key or DEFAULT_SECRET_KEY,
+        seed_path=args.seed,
+        rate_limit=None if args.rate_limit <= 0 else args.rate_limit,
+    )
+    return 0
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"sesrelay: cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"sesrelay: {what} {path} is not JSON: {exc}") from None
+
+
+def _local_emulator_env() -> None:
+    """Without credentials or an endpoint, `invoke` talks to a local `sesrelay emulator`."""
+    env = os.environ
+    has_creds = env.get("TENCENTCLOUD_SECRETID") or env.get("TENCENTCLOUD_SECRET_ID")
+    if has_creds or os.environ.get("SESRELAY_SES_ENDPOINT"):
+        return
+    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+
+    os.environ["SESRELAY_SES_ENDPOINT"] = f"http://127.0.0.1:{EMULATOR_DEFAULT_PORT}"
+    os.environ["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
+    os.environ["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
+    print(
+        f"sesrelay: no Tencent credentials set; using the local emulator at "
+        f"http://127.0.0.1:{EMULATOR_DEFAULT_PORT} (start it with `sesrelay emulator`)",
+        file=sys.stderr,
+    )
+
+
+def _cmd_invoke(args: argparse.Namespace) -> int:
+    event = _read_json_file(args.event, "event file")
+    context: Any = {"request_id": "local-invoke", "time_limit_in_ms": 30000}
+    if args.context:
+        context = _read_json_file(args.context, "context file")
+    _local_emulator_env()
+    from sesrelay import logs
+    from sesrelay.runtime import Runtime
+
+    logs.configure(to_stderr=True)
+    reply = Runtime().handle(event, context)
+    print(json.dumps(reply, ensure_ascii=False, indent=2))
+    return 0 if not (isinstance(reply, dict) and reply.get("ok") is False) else 1
+
+
+def _cmd_config_check(args: argparse.Namespace) -> int:
+    from sesrelay.config.model import run_config_check
+    from sesrelay.settings import DEFAULT_CONFIG_PATH
+
+    local = Path("sesrelay.yaml")
+    default = local if local.exists() else DEFAULT_CONFIG_PATH
+    path = Path(args.file or os.environ.get("SESRELAY_CONFIG") or default)
+    return run_config_check(path, os.environ, sys.stdout)
+
+
+def _cmd_package(args: argparse.Namespace) -> int:
+    from sesrelay.deploy.package import PackageError, build_package
+
+    root = Path(args.root)
+    try:
+        result = build_package(
+            root,
+            output=root / args.output,
+            staging=root / args.build_dir,
+            requirements=root / args.requirements,
+            pip_cache=Path(args.pip_cache) if args.pip_cache else None,
+        )
+    except PackageError as exc:
+        print(f"sesrelay package: {exc}", file=sys.stderr)
+        return 1
+    print(result.describe())
+    return 0
+
+
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from sesrelay.deploy.deploy import DeployOptions, run_deploy
+
+    options = DeployOptions(
+        serverless=Path(args.file),
+        config=Path(args.config),
+        zip_path=Path(args.zip),
+        endpoint=args.endpoint,
+        dry_run=args.dry_run,
+        wait_seconds=args.wait,
+    )
+    return run_deploy(options, environ=os.environ, out=sys.stdout, err=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sesrelay", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    srv = sub.add_parser("serve", help="run the function behind a local HTTP server")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    srv.set_defaults(func=_cmd_serve)
+
+    emu = sub.add_parser("emulator", help="run the local SES emulator")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=EMULATOR_DEFAULT_PORT, help="0 picks a free port")
+    emu.add_argument("--secret-id", default=None, help="SecretId the emulator accepts")
+    emu.add_argument("--secret-key", default=None, help="SecretKey the emulator accepts")
+    emu.add_argument("--seed", default=None, help="seed file (JSON); default: built-in seed")
+    emu.add_argument("--rate-limit", type=int, default=20, help="requests/s per action; 0 = off")
+    emu.set_defaults(func=_cmd_emulator)
+
+    inv = sub.add_parser("invoke", help="run main_handler once on an event file")
+    inv.add_argument("event", help="event JSON file")
+    inv.add_argument("--context", default=None, help="context JSON file")
+    inv.set_defaults(func=_cmd_invoke)
+
+    cfg = sub.add_parser("config", help="the sesrelay.yaml configuration file")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    check = cfg_sub.add_parser("check", help="report every problem in the file; exit 1 if any")
+    check.add_argument("file", nargs="?", help="default: $SESRELAY_CONFIG or ./sesrelay.yaml")
+    check.set_defaults(func=_cmd_config_check)
+
+    pkg = sub.add_parser("package", help="build the SCF zip (Python 3.10, manylinux2014 x86_64)")
+    pkg.add_argument("--root", default=".", help="project directory (default: .)")
+    pkg.add_argument("--output", default="dist/sesrelay-scf.zip", help="zip path, under --root")
+    pkg.add_argument("--build-dir", default="build/scf", help="staging tree, under --root")
+    pkg.add_argument("--requirements", default="requirements-scf.txt", help="pinned deps")
+    pkg.add_argument("--pip-cache", default=None, help="pip's wheel cache directory")
+    pkg.set_defaults(func=_cmd_package)
+
+    dep = sub.add_parser("deploy", help="deploy serverless.yml to SCF with the official SDK")
+    dep.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    dep.add_argument("--file", default="serverless.yml", help="default: ./serverless.yml")
+    dep.add_argument("--config", default="sesrelay.yaml", help="jobs the timers name")
+    dep.add_argument("--zip", default="dist/sesrelay-scf.zip", help="from `sesrelay package`")
+    dep.add_argument(
+        "--endpoint",
+        default=None,
+        help="SCF API endpoint, e.g. an emulator http://127.0.0.1:PORT "
+        "(default: $SESRELAY_SCF_ENDPOINT, else scf.tencentcloudapi.com)",
+    )
+    dep.add_argument("--wait", type=float, default=300.0, help="seconds to wait for Active")
+    dep.set_defaults(func=_cmd_deploy)
+
+    from sesrelay.cli.campaign import add_campaign_parser  # stdlib-only at import: cheap
+
+    add_campaign_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The config file: the model the function reads (`model`) and the offline checker."""

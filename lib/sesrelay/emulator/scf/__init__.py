@@ -1,0 +1,1 @@
+"""The emulated SCF product: the actions `sesrelay deploy` uses."""

@@ -1,0 +1,1 @@
+"""The emulated SES product: account state, actions, rendering, the seed."""

@@ -1,0 +1,67 @@
+"""Query strings of the GET routes -> SES parameters, with errors named by the query parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sesrelay.errors import FieldError, InvalidInput
+from sesrelay.ses.models import validate_get_send_email_status, validate_list_send_tasks
+
+#: query name -> (SES name, is an integer)
+BATCH_TASKS = {
+    "offset": ("Offset", True),
+    "limit": ("Limit", True),
+    "status": ("Status", True),
+    "receiver_id": ("ReceiverId", True),
+    "task_type": ("TaskType", True),
+}
+EMAIL_STATUS = {
+    "date": ("RequestDate", False),
+    "message_id": ("MessageId", False),
+    "to": ("ToEmailAddress", False),
+    "offset": ("Offset", True),
+    "limit": ("Limit", True),
+}
+
+
+def _convert(
+    query: Mapping[str, str],
+    names: dict[str, tuple[str, bool]],
+    validator: Callable[[object], Any],
+) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    params: dict[str, Any] = {}
+    for name, value in query.items():
+        if name not in names:
+            allowed = ", ".join(names)
+            errors.append(FieldError(name, f"unknown query parameter; allowed: {allowed}"))
+            continue
+        ses_name, is_int = names[name]
+        if is_int:
+            text = value.strip()
+            if not (text.isascii() and text.lstrip("-").isdigit()):
+                errors.append(FieldError(name, "must be an integer"))
+                continue
+            params[ses_name] = int(text)
+        else:
+            params[ses_name] = value
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        model = validator(params)
+    except InvalidInput as exc:
+        back = {ses: q for q, (ses, _) in names.items()}
+        raise InvalidInput(
+            [FieldError(back.get(e.field, e.field), e.message) for e in exc.errors]
+        ) from None
+    result: dict[str, Any] = model.to_ses()
+    return result
+
+
+def batch_task_query(query: Mapping[str, str]) -> dict[str, Any]:
+    return _convert(query, BATCH_TASKS, validate_list_send_tasks)
+
+
+def email_status_query(query: Mapping[str, str]) -> dict[str, Any]:
+    return _convert(query, EMAIL_STATUS, validate_get_send_email_status)

@@ -1,0 +1,1 @@
+"""Route tables, one module per area; `http.app` joins them once."""

@@ -1,0 +1,139 @@
+"""HTTP routes of campaigns (DESIGN A2): POST /v1/campaigns and GET /v1/campaigns/{id}.
+
+POST validates everything first (nothing is stored for a refused body), then starts the campaign
+under its Idempotency-Key and drives it as far as the invocation's deadline allows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sesrelay.errors import FieldError, InvalidInput
+from sesrelay.events import HttpResponse
+from sesrelay.gateway import UnconfiguredGateway
+from sesrelay.http.api import Call, NotFound, read_json_object, route
+from sesrelay.http.problems import json_response, problem
+from sesrelay.logs import mask_email
+from sesrelay.sending.idempotency import (
+    Idempotency,
+    InvalidIdempotencyKey,
+    check_key,
+    fingerprint,
+    key_hash,
+)
+from sesrelay.sending.pipeline import check_sender, sender_address
+
+if TYPE_CHECKING:
+    from sesrelay.campaigns.rows import RowValidator
+
+#: Time kept back from the invocation to store the state and answer after driving the campaign.
+REPLY_RESERVE_SECONDS = 1.0
+
+
+def _recipient_errors(items: object) -> list[FieldError]:
+    if items is None:
+        return [FieldError("Recipients", "is required: a list of {Email, TemplateData} objects")]
+    if not isinstance(items, list):
+        return [FieldError("Recipients", "must be a list (JSON array) of recipient objects")]
+    if not items:
+        return [FieldError("Recipients", "must list at least one recipient")]
+    return []
+
+
+def _row_problems(validator: RowValidator) -> list[dict[str, str]]:
+    return [
+        FieldError(
+            f"Recipients.{p.index}" + (f".{p.field}" if p.field else ""), p.message
+        ).as_dict()
+        for p in validator.problems
+    ]
+
+
+@route("POST", "/v1/campaigns")
+def create_campaign(call: Call) -> HttpResponse:
+    # imported here: the campaign modules cost a cold start nothing until a campaign comes in
+    from sesrelay.campaigns.model import campaign_view, parse_spec
+    from sesrelay.campaigns.rows import RowValidator, json_recipients
+    from sesrelay.campaigns.service import CampaignBuilder
+
+    services, request = call.services, call.request
+    raw_key = request.header("idempotency-key")
+    if raw_key is None:
+        # SES deduplicates nothing: a retried POST without a key could send the campaign twice
+        raise InvalidIdempotencyKey(
+            "POST /v1/campaigns requires an Idempotency-Key header (1-256 printable characters), "
+            "so that a retry cannot start a second campaign"
+        )
+    key = check_key(raw_key)
+    body = read_json_object(request)
+    items = body.get("Recipients")
+    recipient_errors = _recipient_errors(items)
+    try:
+        spec = parse_spec(
+            {k: v for k, v in body.items() if k != "Recipients"}, now=services.clock.now()
+        )
+    except InvalidInput as error:
+        raise InvalidInput(error.errors + recipient_errors) from None
+    if recipient_errors:
+        raise InvalidInput(recipient_errors)
+    assert isinstance(items, list)
+    check_sender(spec.FromEmailAddress, services.settings.allowed_senders)
+    call.log["from"] = mask_email(sender_address(spec.FromEmailAddress))
+    if isinstance(services.ses, UnconfiguredGateway):
+        services.ses.call("ListReceivers", {}, call.deadline)  # raises ses_not_configured
+
+    validator = RowValidator(spec.defaults())
+    rows = list(validator.validate(json_recipients(items)))
+    counts = {name.capitalize(): value for name, value in validator.counts().items()}
+    if (validator.invalid and spec.Validation == "strict") or not rows:
+        shown = len(validator.problems)
+        detail = (
+            f"{validator.invalid} of {validator.received} recipients are invalid"
+            + (f" (the first {shown} are listed)" if shown < validator.invalid else "")
+            + ("; nothing was sent" if rows else "; no valid recipient is left")
+            + ('. Send "Validation": "permissive" to skip them' if rows else "")
+        )
+        call.log["code"] = "validation_error"
+        return problem(
+            422,
+            "validation_error",
+            detail,
+            request_id=request.request_id,
+            errors=_row_problems(validator) or [FieldError("Recipients", detail).as_dict()],
+            extra={"counts": counts},
+        )
+
+    def execute() -> HttpResponse:
+        builder = CampaignBuilder(services, spec, validator)
+        builder.stage(rows)
+        camp = builder.launch(call.deadline, reserve=REPLY_RESERVE_SECONDS)
+        call.log["campaign_id"] = camp.id
+        call.log["campaign_state"] = camp.state
+        headers = {"location": f"/v1/campaigns/{camp.id}"}
+        return json_response(202, campaign_view(camp), headers)
+
+    call.log["idempotency_key_hash"] = key_hash(key)
+    return Idempotency(services.state, services.clock).run(
+        scope=f"{call.principal[:16]}:campaigns",
+        key=key,
+        fingerprint=fingerprint(request.method, request.path, body),
+        deadline=call.deadline,
+        action=execute,
+        keep=lambda response: response.status < 300,
+    )
+
+
+@route("GET", "/v1/campaigns/{campaign_id}")
+def get_campaign(call: Call) -> HttpResponse:
+    from sesrelay.campaigns.model import campaign_view
+    from sesrelay.campaigns.store import CampaignStore, is_campaign_id
+
+    campaign_id = call.request.path_params.get("campaign_id", "")
+    camp = None
+    if is_campaign_id(campaign_id):
+        camp = CampaignStore(call.services.state).load(campaign_id)
+    if camp is None:
+        raise NotFound("no such campaign (ids look like cmp_ and 16 hex digits)")
+    call.log["campaign_id"] = camp.id
+    payload: dict[str, Any] = campaign_view(camp)
+    return json_response(200, payload)

@@ -1,0 +1,1 @@
+"""SCF timer ticks: one send per tick, jobs from the config file."""
