@@ -85,7 +85,8 @@ def handle_http_event(
     deadline: Deadline,
     fields: dict[str, Any],
 ) -> HttpResponse:
-    from sesrelay.http.api import Call, handle_http
+    from sesrelay.http.app import handle_http
+    from sesrelay.http.router import Call
 
     request_id = fields.get("request_id")
     try:

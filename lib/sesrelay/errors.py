@@ -37,6 +37,13 @@ class RelayError(Exception):
         return {"code": self.code, "message": self.message}
 
 
+class RetryLater(Exception):
+    """Raised out of `main_handler` so SCF marks the async invocation failed and retries it.
+
+    Not a RelayError: it is never answered to a caller, it is the answer (a timer tick whose
+    send SES did not take, or a state store that is down, is worth SCF's retry)."""
+
+
 class InvalidInput(RelayError):
     """The caller's input broke a documented rule; nothing was sent."""
 

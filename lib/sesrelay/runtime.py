@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from sesrelay import logs
 from sesrelay.dispatch import dispatch, event_kind, request_id_of
+from sesrelay.errors import RetryLater
 from sesrelay.settings import describe_error
-from sesrelay.timers.handler import RetryLater
 from sesrelay.wiring import Services, build_services
 
 log = logging.getLogger("sesrelay")

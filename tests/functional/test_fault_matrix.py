@@ -28,9 +28,9 @@ from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.clock import Clock, SystemClock
 from sesrelay.config.model import RelayConfig, load_config
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+from sesrelay.errors import RetryLater
 from sesrelay.runtime import Runtime
 from sesrelay.settings import Settings
-from sesrelay.timers.handler import RetryLater
 from sesrelay.wiring import build_services
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ import pytest
 from sesrelay.adapters.state_url import open_state_store
 from sesrelay.clock import SystemClock
 from sesrelay.emulator import EmulatorServer
+from sesrelay.errors import RetryLater
 from sesrelay.runtime import Runtime
-from sesrelay.timers.handler import RetryLater
 from tests.functional.conftest import load_event
 
 SES_LIMIT = 20

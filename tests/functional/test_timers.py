@@ -21,10 +21,10 @@ from sesrelay.adapters.state_url import open_state_store
 from sesrelay.clock import ManualClock
 from sesrelay.config.model import RelayConfig, load_config, read_config_data
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+from sesrelay.errors import RetryLater
 from sesrelay.runtime import Runtime
 from sesrelay.settings import Settings
 from sesrelay.state import StateStore
-from sesrelay.timers.handler import RetryLater
 from sesrelay.wiring import build_services
 
 ROOT = Path(__file__).resolve().parents[2]

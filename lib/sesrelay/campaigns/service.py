@@ -110,10 +110,10 @@ class CampaignBuilder:
 def finish_pending(services: Services, deadline: Deadline) -> dict[str, Any]:
     """The `campaigns-finisher` timer job: drive every pending campaign on within the deadline.
 
-    Raises timers.RetryLater only when the state store is unavailable (SCF retries the tick);
+    Raises errors.RetryLater only when the state store is unavailable (SCF retries the tick);
     SES trouble is recorded in each campaign's LastError and the next tick carries on.
     """
-    from sesrelay.timers.handler import RetryLater
+    from sesrelay.errors import RetryLater
 
     store = CampaignStore(services.state)
     try:

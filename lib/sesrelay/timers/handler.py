@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 from sesrelay.clock import Deadline
-from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
+from sesrelay.errors import (
+    FieldError,
+    InvalidInput,
+    MalformedRequest,
+    RelayError,
+    RetryLater,
+    SesError,
+)
 from sesrelay.events import TimerEvent, parse_timer_event
 from sesrelay.sending import pipeline as sending
 from sesrelay.sending.once import send_once
@@ -20,10 +27,6 @@ from sesrelay.wiring import Services
 #: How long a finished tick is remembered: far beyond SCF's retry window (6 h by default).
 DONE_TTL_SECONDS = 7 * 24 * 3600
 MAX_MESSAGE_BYTES = 4096
-
-
-class RetryLater(Exception):
-    """Raised so SCF marks the invocation failed and retries it (async retry policy)."""
 
 
 def _failure(code: str, message: str, errors: list[FieldError] | None = None) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from sesrelay.errors import FieldError, InvalidInput
 from sesrelay.events import HttpResponse
 from sesrelay.gateway import UnconfiguredGateway
-from sesrelay.http.api import Call, NotFound, read_json_object, route
 from sesrelay.http.problems import json_response, problem
+from sesrelay.http.router import Call, NotFound, Route, read_json_object, route
 from sesrelay.logs import mask_email
 from sesrelay.sending.idempotency import (
     Idempotency,
@@ -49,7 +49,6 @@ def _row_problems(validator: RowValidator) -> list[dict[str, str]]:
     ]
 
 
-@route("POST", "/v1/campaigns")
 def create_campaign(call: Call) -> HttpResponse:
     # imported here: the campaign modules cost a cold start nothing until a campaign comes in
     from sesrelay.campaigns.model import campaign_view, parse_spec
@@ -123,7 +122,6 @@ def create_campaign(call: Call) -> HttpResponse:
     )
 
 
-@route("GET", "/v1/campaigns/{campaign_id}")
 def get_campaign(call: Call) -> HttpResponse:
     from sesrelay.campaigns.model import campaign_view
     from sesrelay.campaigns.store import CampaignStore, is_campaign_id
@@ -137,3 +135,9 @@ def get_campaign(call: Call) -> HttpResponse:
     call.log["campaign_id"] = camp.id
     payload: dict[str, Any] = campaign_view(camp)
     return json_response(200, payload)
+
+
+ROUTES: tuple[Route, ...] = (
+    route("POST", "/v1/campaigns", create_campaign),
+    route("GET", "/v1/campaigns/{campaign_id}", get_campaign),
+)

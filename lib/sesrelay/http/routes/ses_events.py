@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
 from sesrelay.events import HttpResponse
-from sesrelay.http.api import Call, NotFound, route
 from sesrelay.http.auth import Unauthorized
 from sesrelay.http.problems import json_response
+from sesrelay.http.router import Call, NotFound, Route, route
 from sesrelay.logs import LOGGER_NAME, mask_addresses, mask_email
 
 log = logging.getLogger(LOGGER_NAME)
@@ -125,7 +125,6 @@ def parse_events(body: bytes) -> list[SesEvent]:
     return events
 
 
-@route("POST", "/v1/ses-events/{token}", auth=False)
 def ses_events(call: Call) -> HttpResponse:
     blacklist_on = _check_token(call)
     events = parse_events(call.request.body)
@@ -157,3 +156,6 @@ def _blacklist(call: Call, email: str) -> bool:
         log.warning("custom blacklist failed", extra={"fields": {"code": error.code}})
         return False
     return True
+
+
+ROUTES: tuple[Route, ...] = (route("POST", "/v1/ses-events/{token}", ses_events, auth=False),)

@@ -8,8 +8,8 @@ from typing import Any
 
 from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
 from sesrelay.events import MAX_BODY_BYTES, HttpResponse
-from sesrelay.http.api import Call, NotFound, PayloadTooLarge, route
 from sesrelay.http.problems import error_response, json_response
+from sesrelay.http.router import Call, NotFound, PayloadTooLarge, Route, route
 from sesrelay.logs import mask_email
 from sesrelay.sending import pipeline as sending
 from sesrelay.sending.idempotency import IdempotencyInProgress
@@ -46,7 +46,6 @@ def _prefixed(name: str, error: InvalidInput) -> InvalidInput:
     )
 
 
-@route("POST", "/v1/webhooks/{source}", auth=False)
 def webhook(call: Call) -> HttpResponse:
     from sesrelay.webhooks.mapping import delivery_document
 
@@ -130,3 +129,6 @@ def _verify(call: Call, name: str, source: Any) -> str:
             f"webhook source {name}: {exc} (check {', '.join(source.secret_env)})"
         ) from None
     return verified.delivery_id or "sha256:" + hashlib.sha256(request.body).hexdigest()
+
+
+ROUTES: tuple[Route, ...] = (route("POST", "/v1/webhooks/{source}", webhook, auth=False),)

@@ -1,0 +1,142 @@
+"""The bottom of the HTTP layer: a route, the call a handler gets, the HTTP errors, body reading,
+and the `Router` that matches a request to a route. Route modules import this; nothing here
+imports a route module, so route tables are plain values joined once by `http.app`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sesrelay.clock import Deadline
+from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError
+from sesrelay.events import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from sesrelay.http.auth import authenticate
+from sesrelay.wiring import Services
+
+
+class NotFound(RelayError):
+    code = "not_found"
+
+
+class MethodNotAllowed(RelayError):
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, allow: str) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
+class PayloadTooLarge(RelayError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(RelayError):
+    code = "unsupported_media_type"
+
+
+@dataclass
+class Call:
+    """What a route handler gets: the request, the services and the per-invocation facts."""
+
+    request: HttpRequest
+    services: Services
+    deadline: Deadline
+    log: dict[str, Any] = field(default_factory=dict)
+    principal: str = ""
+
+
+Handler = Callable[[Call], HttpResponse]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    auth: bool = True
+    #: The template's segments, split once when the route is made (matching is on the hot path).
+    segments: tuple[str, ...] = ()
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for want, got in zip(self.segments, parts, strict=True):
+            if want[:1] == "{":
+                if not got:
+                    return None
+                params[want[1:-1]] = got
+            elif want != got:
+                return None
+        return params
+
+
+def route(method: str, template: str, handler: Handler, *, auth: bool = True) -> Route:
+    """A route; `auth=False` for routes that authenticate otherwise (signature, path token)."""
+    return Route(method, template, handler, auth, tuple(template.strip("/").split("/")))
+
+
+class Router:
+    """Matches a request against a fixed table of routes, indexed by path length once."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes: tuple[Route, ...] = tuple(routes)
+        seen: set[tuple[str, str]] = set()
+        self._by_length: dict[int, list[Route]] = {}
+        for candidate in self.routes:
+            if (candidate.method, candidate.template) in seen:
+                raise ValueError(f"route {candidate.method} {candidate.template} is defined twice")
+            seen.add((candidate.method, candidate.template))
+            self._by_length.setdefault(len(candidate.segments), []).append(candidate)
+
+    def handle(self, call: Call) -> HttpResponse:
+        request = call.request
+        parts = request.path.strip("/").split("/")
+        candidates = self._by_length.get(len(parts), ())
+        matches = [(r, p) for r in candidates if (p := r.match(parts)) is not None]
+        if not matches:
+            raise NotFound(f"no route for {request.path}; see GET /v1/openapi.json")
+        for candidate, params in matches:
+            if candidate.method == request.method:
+                call.log["route"] = f"{candidate.method} {candidate.template}"
+                request.path_params = params
+                if candidate.auth:
+                    call.principal = authenticate(
+                        request.header("authorization"), call.services.settings.api_key_sha256
+                    )
+                return candidate.handler(call)
+        allow = ", ".join(sorted({r.method for r, _ in matches}))
+        raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}", allow)
+
+
+def check_body_size(request: HttpRequest) -> None:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is {len(request.body)} bytes; the limit is 6 MB")
+
+
+def read_json_object(request: HttpRequest) -> dict[str, Any]:
+    """The body as a JSON object; 413/415/400/422 errors say exactly what is wrong."""
+    check_body_size(request)
+    content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type} is not JSON; send application/json"
+        )
+    if not request.body:
+        raise MalformedRequest("the body is empty; send a JSON object")
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRequest("the body is not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedRequest(
+            f"the body is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        kind = "an array" if isinstance(data, list) else "a JSON scalar"
+        raise InvalidInput([FieldError("", f"the body must be a JSON object, not {kind}")])
+    return data
