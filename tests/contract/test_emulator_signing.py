@@ -1,4 +1,4 @@
-"""The emulator's TC3-HMAC-SHA256 signer against the SDK-derived vectors of ses.md section 8."""
+"""The emulator's TC3-HMAC-SHA256 signer against vectors produced by the official SDK's signer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The command line as a user runs it: `sesrelay emulator` and `sesrelay invoke`, as processes."""
+"""The command line as a user runs it: its help, `sesrelay emulator` and `sesrelay invoke`, as
+processes."""
 
 from __future__ import annotations
 
@@ -93,3 +94,52 @@ def test_invoke_with_a_missing_file_says_so(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "cannot read event file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def run_cli(*args: str, python_flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *python_flags, "-m", "sesrelay", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_help_names_every_command_without_loading_the_relay() -> None:
+    # -X importtime lists every module imported: help must not pay for pydantic or the SDK.
+    done = run_cli("--help", python_flags=("-X", "importtime"))
+    assert done.returncode == 0, done.stderr
+    for command in ("serve", "emulator", "invoke", "config", "package", "deploy", "campaign"):
+        assert f"    {command} " in done.stdout, command
+    imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()]
+    assert "sesrelay.cli.main" in imported
+    assert not [m for m in imported if m.split(".")[0] in ("pydantic", "tencentcloud")]
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (("serve",), "--port"),
+        (("emulator",), "--rate-limit"),
+        (("invoke",), "--context"),
+        (("config", "check"), "SESRELAY_CONFIG"),
+        (("package",), "--requirements"),
+        (("deploy",), "--dry-run"),
+        (("campaign", "send"), "--template-id"),
+    ],
+)
+def test_each_command_has_help(command: tuple[str, ...], option: str) -> None:
+    done = run_cli(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: sesrelay {' '.join(command)} ")
+    assert option in done.stdout
+
+
+def test_invoke_without_credentials_says_it_uses_the_local_emulator() -> None:
+    # An invalid event is refused before any SES call, so no emulator needs to be listening.
+    done = run_cli("invoke", "events/direct_batch-send-email-invalid.json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["error"]["code"] == "validation_error"
+    assert "using the local emulator at http://127.0.0.1:8025" in done.stderr

@@ -9,14 +9,14 @@ import uuid
 
 import pytest
 
-from sesrelay.cli.local_server import (
+from sesrelay.cli.function_url import (
     HttpReply,
-    demo_curl,
     http_reply,
     invocation_context,
     problem_reply,
     request_event,
 )
+from sesrelay.cli.serve_banner import demo_curl
 
 
 def test_a_json_post_becomes_a_function_url_event() -> None:

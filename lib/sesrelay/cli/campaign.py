@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any, TextIO
 
+from sesrelay.cli.local_env import default_to_local_emulator
+
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 _REPORTED_ROWS = 20  # invalid rows printed; the rest are counted
 
@@ -111,9 +113,7 @@ def _lines(raw: IO[bytes], progress: Progress, size: int) -> Iterator[str]:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from sesrelay.cli.main import _local_emulator_env
-
-    _local_emulator_env()  # no credentials: the local `sesrelay emulator`, as `invoke` does
+    default_to_local_emulator()  # no credentials: the local `sesrelay emulator`, as `invoke` does
     from sesrelay import logs
 
     logs.configure("WARNING", to_stderr=True)

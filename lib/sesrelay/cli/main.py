@@ -1,4 +1,5 @@
-"""The command line (DESIGN A5): `sesrelay serve | emulator | invoke | ...`."""
+"""`sesrelay`: run the function locally, emulate SES, check the config, package and deploy to SCF,
+and send CSV campaigns."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-#: Where `sesrelay emulator` listens by default, and where `sesrelay invoke` looks for it when
-#: no Tencent credentials and no SESRELAY_SES_ENDPOINT are set.
-EMULATOR_DEFAULT_PORT = 8025
+from sesrelay.cli.campaign import add_campaign_parser
+from sesrelay.cli.local_env import EMULATOR_DEFAULT_PORT, default_to_local_emulator
+
+# The modules imported here load only the standard library, so `sesrelay --help` stays fast;
+# each command imports the relay (pydantic, the SDK) when it runs.
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -46,30 +49,12 @@ def _read_json_file(path: str, what: str) -> Any:
         raise SystemExit(f"sesrelay: {what} {path} is not JSON: {exc}") from None
 
 
-def _local_emulator_env() -> None:
-    """Without credentials or an endpoint, `invoke` talks to a local `sesrelay emulator`."""
-    env = os.environ
-    has_creds = env.get("TENCENTCLOUD_SECRETID") or env.get("TENCENTCLOUD_SECRET_ID")
-    if has_creds or os.environ.get("SESRELAY_SES_ENDPOINT"):
-        return
-    from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-
-    os.environ["SESRELAY_SES_ENDPOINT"] = f"http://127.0.0.1:{EMULATOR_DEFAULT_PORT}"
-    os.environ["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
-    os.environ["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
-    print(
-        f"sesrelay: no Tencent credentials set; using the local emulator at "
-        f"http://127.0.0.1:{EMULATOR_DEFAULT_PORT} (start it with `sesrelay emulator`)",
-        file=sys.stderr,
-    )
-
-
 def _cmd_invoke(args: argparse.Namespace) -> int:
     event = _read_json_file(args.event, "event file")
     context: Any = {"request_id": "local-invoke", "time_limit_in_ms": 30000}
     if args.context:
         context = _read_json_file(args.context, "context file")
-    _local_emulator_env()
+    default_to_local_emulator()
     from sesrelay import logs
     from sesrelay.runtime import Runtime
 
@@ -172,8 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dep.add_argument("--wait", type=float, default=300.0, help="seconds to wait for Active")
     dep.set_defaults(func=_cmd_deploy)
-
-    from sesrelay.cli.campaign import add_campaign_parser  # stdlib-only at import: cheap
 
     add_campaign_parser(sub)
     return parser

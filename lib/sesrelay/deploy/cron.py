@@ -1,7 +1,7 @@
 """SCF timer cron expressions: 7 fields (second .. year) or the legacy 5 (minute .. week).
 
-Rules from Tencent's timer trigger doc (583/9708, reference/scf.md 2.3): wildcards `, - * /`,
-months JAN-DEC, weekdays SUN-SAT (0 = Sunday), years 1970-2099.
+Rules from Tencent's timer trigger doc (https://cloud.tencent.com/document/product/583/9708):
+wildcards `, - * /`, months JAN-DEC, weekdays SUN-SAT (0 = Sunday), years 1970-2099.
 """
 
 from __future__ import annotations

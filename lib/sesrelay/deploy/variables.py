@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from pydantic_core import PydanticCustomError
 
-#: SCF refuses user variables with these prefixes (reference/scf.md 1.3); compared
-#: case-insensitively to be safe, as the docs do not say.
+#: SCF reserves these prefixes for its own variables and refuses them in user variables;
+#: compared case-insensitively to be safe, as the docs do not say.
 RESERVED_PREFIXES = ("SCF_", "QCLOUD_", "TENCENTCLOUD_")
 MAX_TOTAL_BYTES = 4096  # all variables of a function together (583/11637)
 MAX_KEY_CHARS = 64

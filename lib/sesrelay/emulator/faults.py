@@ -1,7 +1,7 @@
 """Injected faults: the next N calls of an action fail: error, HTTP status, delay or drop.
 
 `drop_before` / `drop_after` let tests tell "SES never saw it" from "SES sent it but the reply was
-lost", the two cases a sender has to handle differently (reference/ses.md 2.4).
+lost", the two cases a sender has to handle differently (retry safely vs. check first).
 """
 
 from __future__ import annotations

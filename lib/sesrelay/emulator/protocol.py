@@ -14,8 +14,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-#: API 3.0 answers everything with HTTP 200 and this exact type: the SDK ignores error envelopes
-#: sent as `application/json; charset=utf-8` (reference/ses.md 2.3).
+#: API 3.0 answers everything with HTTP 200 and this exact type: the SDK compares the type
+#: exactly, so it ignores error envelopes sent as `application/json; charset=utf-8`.
 JSON_CONTENT_TYPE = "application/json"
 
 M = TypeVar("M", bound=BaseModel)

@@ -1,7 +1,7 @@
 """Per-action request rate limit: a sliding one-second window on real monotonic time.
 
-Real time, not the business clock: SES throttles wall-clock bursts (20 requests/s per API,
-reference/ses.md section 1), and advancing the emulator's clock must not refill the window.
+Real time, not the business clock: SES throttles wall-clock bursts (by default 20 requests/s
+per API), and advancing the emulator's clock must not refill the window.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """TC3-HMAC-SHA256, the Tencent Cloud API 3.0 request signature: signing and verifying.
 
-Written from reference/ses.md section 3 (checked against the SDK's own vectors in section 8),
-independently of the SDK, so the emulator catches a client that signs wrongly.
+Written from Tencent Cloud's published signature v3 algorithm, independently of the SDK (and
+checked against vectors the SDK's signer produces), so the emulator catches a client that signs
+wrongly.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ _ADDR_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-# "Alias <addr>": exactly one space before "<", and no ":" in the alias (reference/ses.md 1).
+# "Alias <addr>": exactly one space before "<", and no ":" in the alias (SES refuses others).
 _SENDER_RE = re.compile(r"^(?P<alias>[^<>:]*[^<>:\s]) <(?P<addr>[^<>\s]+)>$")
 
 

@@ -30,7 +30,8 @@ MAX_BCC = 20
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024  # raw total; the FAQ caps a whole mail at 4 MB
 MAX_FILE_NAME = 255
-STATUS_RETENTION_DAYS = 30  # the action doc says 30 days; NotSupportDate's text says 90 (ses.md 1)
+# GetSendEmailStatus's doc says 30 days; the text of its NotSupportDate error says 90.
+STATUS_RETENTION_DAYS = 30
 
 
 def _recipients(req: p.SendEmail) -> tuple[list[str], list[str], list[str]]:

@@ -18,7 +18,8 @@ from sesrelay.emulator.ses.store import SesState
 from sesrelay.emulator.timeline import BusinessClock
 
 VERSION = "2020-10-02"
-#: China site regions (ap-guangzhou, ap-hongkong) and the international one (ap-singapore), ses.md 4
+#: The regions SES serves: the China site's ap-guangzhou and ap-hongkong, and the international
+#: site's ap-singapore.
 REGIONS = frozenset({"ap-guangzhou", "ap-hongkong", "ap-singapore"})
 
 _SEND_PARAMS = dict.fromkeys(
