@@ -1,6 +1,7 @@
 """`sesrelay package` builds the real SCF zip (pip fetches the manylinux wheels): two builds give
-the same bytes, the zip tests clean, its compiled code is for CPython 3.10 manylinux x86_64, and
-CPython 3.10 imports the handler from the unzipped tree alone."""
+the same bytes, the zip tests clean, its compiled code is for CPython 3.10 manylinux x86_64, it
+holds only the function (config as JSON, no development tools, no PyYAML), and CPython 3.10
+imports the handler and loads the config from the unzipped tree alone."""
 
 from __future__ import annotations
 
@@ -19,10 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from sesrelay.deploy.package import wheel_tag_fits
+from sesrelay.config.model import load_config
+from sesrelay.deploy.package import (
+    PackageError,
+    config_json,
+    dangling_imports,
+    lib_files,
+    wheel_tag_fits,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_ZIP_BYTES = 10 * 1024 * 1024  # the project's target; SCF itself takes 50 MB
+#: Development tools: they never run on SCF, so the zip must not carry them.
+DEV_TOOLS = ("lib/sesrelay/cli/", "lib/sesrelay/emulator/", "lib/sesrelay/deploy/")
 _WHEEL_TAG = re.compile(r"^cp310-(cp310|abi3)-manylinux(?:(2014|2010|1)|_(\d+)_(\d+))_x86_64$")
 
 
@@ -106,20 +116,24 @@ def test_layout_has_the_function_and_leaves_out_the_rest(
     builds: Builds, archive: zipfile.ZipFile
 ) -> None:
     names = set(archive.namelist())
-    assert {"handler.py", "sesrelay.yaml", "lib/sesrelay/__init__.py", "lib/sesrelay/py.typed"} <= (
+    assert {"handler.py", "sesrelay.json", "lib/sesrelay/__init__.py", "lib/sesrelay/py.typed"} <= (
         names
     )
-    assert archive.read("sesrelay.yaml") == (builds.inputs / "sesrelay.yaml").read_bytes()
+    assert "sesrelay.yaml" not in names
+    assert archive.read("sesrelay.json") == config_json(builds.inputs / "sesrelay.yaml")
     assert archive.read("handler.py") == (builds.inputs / "handler.py").read_bytes()
     tops = {name.split("/", 1)[0] for name in names}
-    for needed in ("pydantic", "pydantic_core", "tencentcloud", "yaml", "jmespath", "redis"):
+    for needed in ("pydantic", "pydantic_core", "tencentcloud", "jmespath", "redis"):
         assert needed in tops, needed
     for left_out in ("tests", "events", "benchmarks", "bin", "build", "dist", ".venv"):
         assert left_out not in tops, left_out
+    assert not [top for top in tops if top.lower().startswith(("yaml", "_yaml", "pyyaml"))]
     for name in names:
         assert "__pycache__" not in name, name
         assert not name.endswith((".pyc", "direct_url.json", ".sesrelay-package")), name
-        assert not name.startswith(("lib/sesrelay/emulator/", "lib/sesrelay/deploy/")), name
+        assert not name.startswith(DEV_TOOLS), name
+    assert "lib/sesrelay/__main__.py" not in names  # `python -m sesrelay` is the CLI
+    assert "lib/sesrelay/config/check.py" not in names
     assert "tencentcloud/ses/v20201002/ses_client.py" in names
     assert not any(name.startswith("tencentcloud/scf/") for name in names)  # deploy-only SDK
 
@@ -140,7 +154,7 @@ def test_compiled_extensions_are_cp310_manylinux_x86_64(archive: zipfile.ZipFile
         assert any(_fits_scf(tag) for tag in tags), f"{name}: {tags}"
 
 
-def test_the_handler_imports_under_python_3_10(unzipped: Path) -> None:
+def test_the_handler_imports_under_python_3_10(builds: Builds, unzipped: Path) -> None:
     for source in [unzipped / "handler.py", *sorted((unzipped / "lib").rglob("*.py"))]:
         ast.parse(source.read_text(encoding="utf-8"), str(source), feature_version=(3, 10))
     python = _python310()
@@ -150,15 +164,18 @@ def test_the_handler_imports_under_python_3_10(unzipped: Path) -> None:
             "was checked, by parsing it as Python 3.10; the wheels were not imported"
         )
     probe = (
-        "import json, sys\n"
+        "import importlib.util, json, sys\n"
         f"sys.path.insert(0, {str(unzipped)!r})\n"
         "import handler\n"
         "event = {'httpMethod': 'GET', 'path': '/v1/health', 'headers': {}, 'body': ''}\n"
         "reply = handler.main_handler(event, {'request_id': 'probe', 'time_limit_in_ms': 3000})\n"
-        "import pydantic_core, yaml, jmespath, redis\n"
-        "mods = [pydantic_core.__file__, yaml.__file__, jmespath.__file__, redis.__file__]\n"
+        "services = handler._runtime.services\n"
+        "config = services.config.model_dump(mode='json')\n"
+        "import pydantic_core, jmespath, redis\n"
+        "mods = [pydantic_core.__file__, jmespath.__file__, redis.__file__]\n"
         "print(json.dumps({'reply': reply, 'modules': mods, 'version': sys.version_info[:2],\n"
-        "                  'libyaml': yaml.__with_libyaml__}))\n"
+        "                  'config': config, 'config_file': services.settings.config_path.name,\n"
+        "                  'yaml': importlib.util.find_spec('yaml') is not None}))\n"
     )
     # -I -S: no user or site packages, so everything must come from the unzipped tree.
     env = {"PATH": "/usr/bin:/bin", "HOME": str(unzipped), "SESRELAY_STATE_URL": "memory://"}
@@ -171,7 +188,10 @@ def test_the_handler_imports_under_python_3_10(unzipped: Path) -> None:
     assert result["version"] == [3, 10]
     assert result["reply"]["statusCode"] == 200
     assert json.loads(result["reply"]["body"])["status"] == "ok"
-    assert result["libyaml"] is True  # PyYAML's compiled part loaded too
+    assert result["config_file"] == "sesrelay.json"
+    shipped = load_config(builds.inputs / "sesrelay.yaml")
+    assert result["config"] == shipped.model_dump(mode="json")
+    assert result["yaml"] is False  # the config was read without PyYAML: none is in the zip
     for module in result["modules"]:
         assert module.startswith(str(unzipped)), module
 
@@ -231,3 +251,74 @@ def _python310() -> str | None:
 )
 def test_the_packagers_own_tag_check(tag: str, fits: bool) -> None:
     assert wheel_tag_fits(tag) is fits
+
+
+# --- offline: what goes in, and the config as JSON (no pip, no network) -------------------------
+
+
+def test_the_shipped_config_becomes_json_that_loads_to_the_same_config(tmp_path: Path) -> None:
+    shipped = ROOT / "sesrelay.yaml"
+    data = config_json(shipped)
+    assert data == config_json(shipped)  # same file, same bytes
+    assert list(json.loads(data)) == ["version", "jobs", "webhooks", "ses_events"]  # file order
+    converted = tmp_path / "sesrelay.json"
+    converted.write_bytes(data)
+    assert load_config(converted) == load_config(shipped)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("{Subject: !!binary aGk=}", "holds a value JSON cannot carry"),
+        ("{Subject: .nan}", "holds a value JSON cannot carry"),
+        ("{Template: {TemplateID: 1, TemplateData: {1: a}}}", "changes when written as JSON"),
+    ],
+)
+def test_a_config_json_cannot_carry_is_refused(tmp_path: Path, params: str, message: str) -> None:
+    path = tmp_path / "sesrelay.yaml"
+    path.write_text(f"jobs:\n  j:\n    action: SendEmail\n    params: {params}\n", "utf-8")
+    with pytest.raises(PackageError, match=message):
+        config_json(path)
+
+
+def test_an_invalid_config_is_refused_with_its_problems(tmp_path: Path) -> None:
+    path = tmp_path / "sesrelay.yaml"
+    path.write_text("jobs:\n  j:\n    action: Send\n", "utf-8")
+    with pytest.raises(PackageError, match=r"not a valid config(.|\n)*jobs\.j\.action: must be"):
+        config_json(path)
+
+
+def test_only_the_function_is_shipped_and_it_imports_nothing_left_out(tmp_path: Path) -> None:
+    shipped = tmp_path / "lib"
+    names = []
+    for source, name in lib_files(ROOT / "lib"):
+        names.append(f"lib/{name}")
+        (shipped / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, shipped / name)
+    assert "lib/sesrelay/runtime.py" in names
+    assert not [name for name in names if name.startswith(DEV_TOOLS)]
+    assert "lib/sesrelay/__main__.py" not in names
+    assert "lib/sesrelay/config/check.py" not in names
+    assert dangling_imports(ROOT / "lib", shipped) == []
+
+
+def test_shipped_code_importing_a_left_out_module_is_found(tmp_path: Path) -> None:
+    files = {
+        "sesrelay/__init__.py": "",
+        "sesrelay/cli/__init__.py": "",
+        "sesrelay/cli/main.py": "",
+        "sesrelay/tool.py": "",
+        "sesrelay/runtime.py": "def run() -> None:\n    from sesrelay.cli import main\n",
+        "sesrelay/sub/__init__.py": "from .. import tool\n",
+    }
+    kept = ["sesrelay/__init__.py", "sesrelay/runtime.py", "sesrelay/sub/__init__.py"]
+    source, shipped = tmp_path / "source", tmp_path / "shipped"
+    for tree, names in ((source, list(files)), (shipped, kept)):
+        for name in names:
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            (tree / name).write_text(files[name], "utf-8")
+    assert dangling_imports(source, shipped) == [
+        "sesrelay.runtime -> sesrelay.cli",
+        "sesrelay.runtime -> sesrelay.cli.main",
+        "sesrelay.sub -> sesrelay.tool",
+    ]

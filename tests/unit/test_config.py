@@ -11,14 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sesrelay.config.model import (
-    ConfigError,
-    ConfigProblem,
-    RelayConfig,
-    check_config,
-    load_config,
-    run_config_check,
-)
+from sesrelay.config.check import check_config, run_config_check
+from sesrelay.config.model import ConfigError, ConfigProblem, RelayConfig, load_config
+from sesrelay.settings import Settings, default_config_path
 from sesrelay.webhooks import GenericHmacOptions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,6 +118,30 @@ def test_json_config_is_accepted(tmp_path: Path) -> None:
     data = {"jobs": {"j": {"action": "SendEmail", "params": {"Subject": "x"}}}}
     config = load_config(write(tmp_path, json.dumps(data), "sesrelay.json"))
     assert config.jobs["j"].params == {"Subject": "x"}
+
+
+def test_the_default_config_is_the_packaged_json_if_there_is_one(tmp_path: Path) -> None:
+    (tmp_path / "sesrelay.yaml").write_text("version: 1\n", encoding="utf-8")
+    assert default_config_path(directory=tmp_path) == tmp_path / "sesrelay.yaml"
+    (tmp_path / "sesrelay.json").write_text("{}\n", encoding="utf-8")
+    assert default_config_path(directory=tmp_path) == tmp_path / "sesrelay.json"
+    assert Settings(environ={}).config_path == default_config_path()
+    override = {"SESRELAY_CONFIG": str(tmp_path / "other.yaml")}
+    assert Settings(environ=override).config_path == tmp_path / "other.yaml"
+
+
+def test_a_json_config_loads_without_pyyaml(tmp_path: Path) -> None:
+    data = {"jobs": {"j": {"action": "FinishCampaigns"}}}
+    path = write(tmp_path, json.dumps(data), "sesrelay.json")
+    code = (
+        "import sys; from pathlib import Path; from sesrelay.config.model import load_config; "
+        f"print(sorted(load_config(Path({str(path)!r})).jobs), 'yaml' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO / "lib"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['j'] False"
 
 
 def test_yaml_dates_stay_text_for_ses(tmp_path: Path) -> None:
@@ -480,7 +499,8 @@ def test_run_config_check_on_a_missing_file(tmp_path: Path) -> None:
 
 def test_importing_the_config_modules_loads_neither_yaml_nor_jmespath() -> None:
     code = (
-        "import sys, sesrelay.config.model, sesrelay.timers.jobs, sesrelay.webhooks.mapping; "
+        "import sys, sesrelay.config.model, sesrelay.config.check, sesrelay.timers.jobs, "
+        "sesrelay.webhooks.mapping; "
         "print(sorted({'yaml', 'jmespath'} & set(sys.modules)))"
     )
     result = subprocess.run(

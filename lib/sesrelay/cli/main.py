@@ -65,11 +65,11 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
-    from sesrelay.config.model import run_config_check
-    from sesrelay.settings import DEFAULT_CONFIG_PATH
+    from sesrelay.config.check import run_config_check
+    from sesrelay.settings import default_config_path
 
     local = Path("sesrelay.yaml")
-    default = local if local.exists() else DEFAULT_CONFIG_PATH
+    default = local if local.exists() else default_config_path()
     path = Path(args.file or os.environ.get("SESRELAY_CONFIG") or default)
     return run_config_check(path, os.environ, sys.stdout)
 

@@ -1,1 +1,3 @@
-"""The config file: the model the function reads (`model`) and the offline checker."""
+"""The config file: its models and loader (`model`, all the function reads), the `{{tick.X}}`
+placeholders of job params (`ticks`), YAML reading (`yaml_file`), the offline checker (`check`).
+"""

@@ -1,16 +1,20 @@
 """`sesrelay package`: the SCF zip for Python 3.10, byte-for-byte reproducible.
 
-Layout (reference/scf.md 1.5): handler.py, sesrelay.yaml and lib/ at the root, beside the
-manylinux2014 x86_64 CPython 3.10 wheels of requirements-scf.txt. Tests, events, benchmarks,
-caches and the dev-only packages (emulator, deploy) stay out. Same inputs, same bytes: sorted
-entries, a fixed timestamp and mode, one compression level, no install-time variance.
+Layout: handler.py, sesrelay.json and lib/ at the root (SCF imports the handler module from the
+zip's root), beside the manylinux2014 x86_64 CPython 3.10 wheels of requirements-scf.txt. Only
+code the function runs goes in: tests, events, benchmarks, caches and the development tools
+(CLI, emulator, deploy, config checker) stay out. sesrelay.yaml is shipped as JSON, so the
+function needs no YAML parser. Same inputs, same bytes: sorted entries, a fixed timestamp and
+mode, one compression level, no install-time variance.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -27,8 +31,19 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 COMPRESS_LEVEL = 9
 MARKER = ".sesrelay-package"  # marks a staging dir as ours, so cleaning it is safe
-#: lib/ parts that never run on SCF: the local emulator, and deploy (it needs the SCF SDK)
-DEV_ONLY = ("sesrelay/emulator/", "sesrelay/deploy/")
+#: lib/ parts that never run on SCF: the command line (and `python -m sesrelay`), the local
+#: emulator, deploy (it needs the SCF SDK), the offline config checker and the CSV reader of
+#: `sesrelay campaign`. `dangling_imports` refuses a build whose shipped code imports one.
+DEV_ONLY = (
+    "sesrelay/cli/",
+    "sesrelay/__main__.py",
+    "sesrelay/emulator/",
+    "sesrelay/deploy/",
+    "sesrelay/config/check.py",
+    "sesrelay/campaigns/csv.py",
+)
+CONFIG_YAML = "sesrelay.yaml"
+CONFIG_JSON = "sesrelay.json"  # what the function reads first (settings.default_config_path)
 _EXT_TAG = re.compile(r"\.cpython-310-x86_64-linux-gnu\.so$|\.abi3\.so$")
 _WHEEL_TAG = re.compile(r"^(cp310|cp3\d|py3)-(cp310|abi3|none)-(manylinux\w*_x86_64|any)$")
 _MANYLINUX_GLIBC = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
@@ -62,23 +77,57 @@ def build_package(
     python: str = sys.executable,
 ) -> PackageResult:
     """Install the wheels into `staging`, add the function's files, zip it into `output`."""
-    for needed in (root / "handler.py", root / "sesrelay.yaml", root / "lib" / "sesrelay"):
+    for needed in (root / "handler.py", root / CONFIG_YAML, root / "lib" / "sesrelay"):
         if not needed.exists():
             raise PackageError(f"{needed} is missing; the function cannot run without it")
+    config = config_json(root / CONFIG_YAML)  # before pip: a broken config fails fast
     _fresh_dir(staging)
     _pip_install(python, requirements, staging, pip_cache)
     shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts: not importable code
     shutil.copyfile(root / "handler.py", staging / "handler.py")
-    shutil.copyfile(root / "sesrelay.yaml", staging / "sesrelay.yaml")
-    for source, name in _lib_files(root / "lib"):
+    (staging / CONFIG_JSON).write_bytes(config)
+    for source, name in lib_files(root / "lib"):
         target = staging / "lib" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     _prune(staging)
+    problems = dangling_imports(root / "lib", staging / "lib")
+    if problems:
+        raise PackageError(
+            "shipped code imports what the zip leaves out:\n  " + "\n  ".join(problems)
+        )
     problems = extension_problems(staging)
     if problems:
         raise PackageError("compiled code not built for SCF:\n  " + "\n  ".join(problems))
     return write_zip(staging, output)
+
+
+def config_json(path: Path) -> bytes:
+    """The config file as the UTF-8 JSON the zip ships: keys in the file's order, 2-space indent.
+
+    Read with the function's own loader (dates stay text, duplicate keys refused) and refused
+    unless the JSON loads to the very config the YAML does: YAML holds values JSON cannot (binary,
+    sets, non-text keys), and the function must not run a config other than the one checked.
+    """
+    from sesrelay.config.model import ConfigError, parse_config, read_config_data
+
+    try:
+        data = read_config_data(path)
+        config = parse_config(data)
+        text = json.dumps(
+            data, ensure_ascii=False, indent=2, separators=(",", ": "), allow_nan=False
+        )
+        same = parse_config(json.loads(text)) == config
+    except ConfigError as exc:
+        lines = "\n  ".join(str(problem) for problem in exc.problems)
+        raise PackageError(
+            f"{path} is not a valid config (sesrelay config check):\n  {lines}"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise PackageError(f"{path} holds a value JSON cannot carry ({exc})") from None
+    if not same:
+        raise PackageError(f"{path} changes when written as JSON (are some keys not text?)")
+    return (text + "\n").encode("utf-8")
 
 
 def write_zip(tree: Path, output: Path) -> PackageResult:
@@ -161,7 +210,8 @@ def _pip_install(python: str, requirements: Path, target: Path, cache: Path | No
         raise PackageError(f"pip install failed (exit {done.returncode}):\n{tail}")
 
 
-def _lib_files(lib: Path) -> Iterator[tuple[Path, str]]:
+def lib_files(lib: Path) -> Iterator[tuple[Path, str]]:
+    """(file, name under lib/) of each file of lib/sesrelay/ the zip ships."""
     for path in sorted(lib.rglob("*")):
         name = path.relative_to(lib).as_posix()
         if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
@@ -193,3 +243,46 @@ def _trim_record(tree: Path, record: Path) -> None:
 def _inside(tree: Path, relative: str) -> bool:
     normal = os.path.normpath(relative)
     return not normal.startswith("..") and (tree / normal).is_file()
+
+
+def dangling_imports(source: Path, shipped: Path) -> list[str]:
+    """`importer -> module` for each import of a sesrelay module that is in `source` (lib/) but
+    was left out of `shipped`: on SCF it would fail only when that code path first runs."""
+    left_out = _modules(source) - _modules(shipped)
+    found = []
+    for path in sorted(shipped.rglob("*.py")):
+        importer = _module_name(path.relative_to(shipped))
+        tree = ast.parse(path.read_bytes(), str(path))
+        for node in ast.walk(tree):
+            for name in _imported(node, importer, path.name == "__init__.py"):
+                if name in left_out:
+                    found.append(f"{importer} -> {name}")
+    return sorted(set(found))
+
+
+def _modules(lib: Path) -> set[str]:
+    return {
+        _module_name(path.relative_to(lib))
+        for path in lib.rglob("*.py")
+        if path.relative_to(lib).parts[0] == "sesrelay"
+    }
+
+
+def _module_name(relative: Path) -> str:
+    parts = list(relative.with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(node: ast.AST, importer: str, is_package: bool) -> list[str]:
+    """Module names an import statement may load (`from a import b`: `a`, and `a.b` if a module)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    base = node.module or ""
+    if node.level:
+        package = importer.split(".")
+        package = package if is_package else package[:-1]
+        anchor = ".".join(package[: len(package) - node.level + 1])
+        base = f"{anchor}.{base}" if base else anchor
+    return [base, *(f"{base}.{alias.name}" for alias in node.names)]

@@ -4,6 +4,9 @@ Expressions run over `{"headers": {lower-case name: value}, "query": {...}, "bod
 text>}` (see `delivery_document`). In `send`, every string leaf is an expression (literal text
 is a JMESPath raw string, `'like this'`); numbers and booleans are literals; mappings and lists
 recurse. A field whose value comes out null is left out, as is a null list item.
+
+A source is read through the small protocol below rather than the config model, so this module
+sits below the config package (the config models import the verifiers of this package).
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel
 
-from sesrelay.config.model import ConfigError, ConfigProblem, WebhookSource
-from sesrelay.errors import FieldError, InvalidInput
+from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput
 from sesrelay.ses.models import BatchSendEmailParams, SendEmailParams
 from sesrelay.ses.validation import model_in
 
@@ -50,6 +52,26 @@ _SAME_INPUT = {
     "key_val_pair",
     "function_expression",
 }
+
+
+class SendFields(Protocol):
+    """A source's `send:` (config.model.SendSpec): the action and its SES fields as written."""
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def fields(self) -> dict[str, Any]: ...
+
+
+class MappingSource(Protocol):
+    """What compiling needs of a webhook source (config.model.WebhookSource)."""
+
+    @property
+    def when(self) -> str | None: ...
+
+    @property
+    def send(self) -> SendFields: ...
 
 
 def _jmespath() -> Any:
@@ -154,7 +176,7 @@ class CompiledMapping:
         return self.action, {key: value for key, value in params.items() if value is not None}
 
 
-def compile_mapping(source: WebhookSource) -> CompiledMapping:
+def compile_mapping(source: MappingSource) -> CompiledMapping:
     """Compile a source's `when` and `send`; ConfigError lists every bad expression and field.
 
     Problem paths are relative to the source: `when`, `send.Subject`, `send.Template.TemplateID`.
