@@ -7,48 +7,51 @@ from typing import Any
 
 from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError
-from sesrelay.sending import pipeline as sending
+from sesrelay.gateway import SEND_ACTIONS
+from sesrelay.sending.outcome import SendKind, SendOutcome, failed
+from sesrelay.sending.pipeline import Pipeline, SendRequest
 from sesrelay.wiring import Services
 
-ACTIONS = sending.SEND_ACTIONS
+ACTIONS = SEND_ACTIONS
 
 
 def is_direct_event(event: dict[str, Any]) -> bool:
     return "action" in event and "params" in event
 
 
-def handle_direct(event: dict[str, Any], services: Services, deadline: Deadline) -> dict[str, Any]:
+def handle_direct(
+    event: dict[str, Any], services: Services, deadline: Deadline, log: dict[str, Any]
+) -> dict[str, Any]:
     try:
-        action = event.get("action")
-        if not isinstance(action, str) or action not in ACTIONS:
-            raise InvalidInput(
-                [FieldError("action", f"must be one of {', '.join(ACTIONS)}")],
-                message="unknown action",
-            )
-        unknown = sorted(set(event) - {"action", "params"})
-        if unknown:
-            raise InvalidInput(
-                [
-                    FieldError(name, "unknown field; a direct event has only action and params")
-                    for name in unknown
-                ]
-            )
-        params = sending.validate(
-            action,
-            event["params"],
-            clock=services.clock,
-            allow_simple=services.settings.allow_simple,
+        action = _action_of(event)
+    except InvalidInput as error:
+        return reply(failed(error))
+    request = SendRequest(action, event["params"], entry="direct")
+    return Pipeline(services).send(request, deadline, log, reply)
+
+
+def _action_of(event: dict[str, Any]) -> str:
+    action = event.get("action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise InvalidInput(
+            [FieldError("action", f"must be one of {', '.join(ACTIONS)}")],
+            message="unknown action",
         )
-        result = sending.send(
-            services.ses,
-            action,
-            params,
-            allowed_senders=services.settings.allowed_senders,
-            deadline=deadline,
+    unknown = sorted(set(event) - {"action", "params"})
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldError(name, "unknown field; a direct event has only action and params")
+                for name in unknown
+            ]
         )
-    except RelayError as error:
-        return {"ok": False, "error": error_body(error)}
-    return {"ok": True, "result": result}
+    return action
+
+
+def reply(outcome: SendOutcome) -> dict[str, Any]:
+    if outcome.kind is SendKind.SENT:
+        return {"ok": True, "result": outcome.result}
+    return {"ok": False, "error": error_body(outcome.failure)}
 
 
 def error_body(error: RelayError) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Event shape -> handling (DESIGN A1). Unknown shapes get a clear error, never a traceback."""
+"""Event shape -> handling, with one log line per invocation. Unknown shapes get a clear error,
+never a traceback."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def dispatch(event: object, context: object, services: Services) -> dict[str, An
             return handle_timer(event, services, deadline, fields)
         if kind == "direct":
             assert isinstance(event, dict)
-            reply = handle_direct(event, services, deadline)
+            reply = handle_direct(event, services, deadline, fields)
             fields["status"] = "ok" if reply.get("ok") else reply["error"]["code"]
             return reply
         fields["status"] = "unsupported_event"

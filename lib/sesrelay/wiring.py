@@ -1,9 +1,10 @@
-"""The one place adapters are built: settings + clock -> Services, once per warm instance."""
+"""The one place adapters are built: settings + clock -> Services, once per warm instance, with
+what the instance remembers between invocations (compiled webhook mappings, recipient groups)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sesrelay.clock import Clock, SystemClock
 from sesrelay.gateway import SesGateway, UnconfiguredGateway
@@ -13,6 +14,25 @@ if TYPE_CHECKING:
     from sesrelay.config.model import RelayConfig
     from sesrelay.ratelimit import SesThrottle
     from sesrelay.state import StateStore
+    from sesrelay.webhooks.mapping import CompiledMapping
+
+
+class ReceiverCache:
+    """Recipient group name -> ReceiverId, kept for the life of a warm instance (a timer job
+    names its group; SES's ListReceivers is asked once)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def get(self, name: str) -> int | None:
+        return self._ids.get(name)
+
+    def put(self, name: str, receiver_id: int) -> None:
+        self._ids[name] = receiver_id
+
+    def clear(self) -> None:
+        """Forget every group, e.g. after SES said a remembered ReceiverId no longer exists."""
+        self._ids.clear()
 
 
 @dataclass
@@ -22,8 +42,9 @@ class Services:
     ses: SesGateway
     _state: StateStore | None = field(default=None, repr=False)
     _config: RelayConfig | None = field(default=None, repr=False)
-    #: Per warm instance: compiled webhook mappings, recipient-group ids by name.
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Webhook source name -> its `when`/`send` mapping, compiled on the source's first delivery.
+    webhook_mappings: dict[str, CompiledMapping] = field(default_factory=dict, repr=False)
+    receivers: ReceiverCache = field(default_factory=ReceiverCache, repr=False)
 
     @property
     def config(self) -> RelayConfig:

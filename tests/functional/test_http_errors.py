@@ -832,7 +832,7 @@ def test_configuration_error_reply_carries_the_request_id(
     scf_context: MakeContext,
     problem: ProblemOf,
 ) -> None:
-    """DESIGN A2: every problem body has `request_id`; the SCF context has one to give."""
+    """Every problem body has `request_id`; the SCF context has one to give."""
     monkeypatch.setenv("SESRELAY_API_KEY_SHA256", "sr_test_key")
     monkeypatch.setattr(handler, "_runtime", Runtime())
     reply = handler.main_handler(event(f"{source}_post-emails"), scf_context(RID))

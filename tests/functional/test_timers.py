@@ -1,8 +1,8 @@
-"""Timer ticks (DESIGN A3) through `Runtime.handle`, fed `events/timer_*.json`, against the SES
-emulator, with SQLite state as on one SCF instance.
+"""Timer ticks through `Runtime.handle`, fed `events/timer_*.json`, against the SES emulator, with
+SQLite state as on one SCF instance.
 
-SCF retries a failed async invocation up to twice (reference/scf.md 1.6), so the same tick may
-arrive three times: it must send once. Retryable SES failures raise `RetryLater` (SCF retries);
+SCF retries a failed async invocation up to twice, so the same tick may arrive three times: it
+must send once. Retryable SES failures raise `RetryLater` (SCF retries);
 failures a retry cannot fix return a summary and do not raise.
 """
 

@@ -3,8 +3,8 @@ against the SES emulator: one source per signature scheme, fed `events/webhook_<
 
 The sample files are signed for the secrets documented in `events/README.md` at the sample time
 (2026-11-30T01:00:00Z). The injected clock runs a day later, so every timestamped sample is
-re-signed here, with a signer per scheme written from the vendor formulas (reference/peers.md
-section 4) on plain `hmac`/`hashlib`: never the product's verifiers.
+re-signed here, with a signer per scheme written from the vendor's documented formula on plain
+`hmac`/`hashlib`: never the product's verifiers.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _mac(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
-# --- one signer per vendor formula (reference/peers.md section 4) ----------------------------
+# --- one signer per vendor formula, as each vendor documents it --------------------------------
 
 
 def sign_github(headers: Headers, body: bytes, secret: str, ts: int) -> Headers:

@@ -11,14 +11,10 @@ import pytest
 
 from sesrelay.clock import Deadline, ManualClock
 from sesrelay.config.model import JobConfig, RelayConfig
+from sesrelay.config.ticks import resolve_timezone, tick_values
 from sesrelay.errors import InvalidInput, SesError
-from sesrelay.timers.jobs import (
-    ReceiverCache,
-    parse_tick_time,
-    resolve_job,
-    resolve_timezone,
-    tick_values,
-)
+from sesrelay.timers.jobs import parse_tick_time, resolve_job
+from sesrelay.wiring import ReceiverCache
 
 TICK = datetime(2026, 1, 4, 18, 30, tzinfo=timezone.utc)  # Sunday in UTC, Monday in Shanghai
 DIGEST: dict[str, Any] = {
@@ -171,8 +167,7 @@ def test_receiver_group_is_found_across_pages_and_cached() -> None:
     ]
     assert run("digest", cfg, ses, cache)[1]["ReceiverId"] == 200001
     assert len(ses.calls) == 2  # the warm instance asks SES once
-    cache.forget("demo-customers")
-    run("digest", cfg, ses, cache)
+    run("digest", cfg, ses, ReceiverCache())  # a new instance starts with an empty cache
     assert len(ses.calls) == 4
 
 

@@ -1,4 +1,4 @@
-"""One mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies (DESIGN A2).
+"""One mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies.
 
 The table of codes lives here and in the README ("Error codes"); tests check they agree.
 """

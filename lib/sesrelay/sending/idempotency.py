@@ -1,8 +1,9 @@
-"""The Idempotency-Key protocol (DESIGN A2) over the StateStore port.
+"""The Idempotency-Key protocol of HTTP requests, over the StateStore port.
 
-First request runs; a repeat with the same key and body within 24 h replays the stored answer;
-another body -> 409 idempotency_key_reused; still running -> 409 idempotency_in_progress.
-Failures SES certainly did not act on free the key; ambiguous ones keep it (502 replayed).
+First request runs; a repeat with the same key and body within 24 h replays the stored answer
+(with `Idempotent-Replayed: true`); another body -> 409 idempotency_key_reused; still running ->
+409 idempotency_in_progress. Failures SES certainly did not act on free the key; ambiguous ones
+keep it (the 502 is replayed). `IdempotencyGuard` is this protocol as the send pipeline's guard.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sesrelay.clock import Clock, Deadline
+from sesrelay.clock import Deadline
 from sesrelay.errors import RelayError
 from sesrelay.events import HttpResponse
 from sesrelay.logs import log
+from sesrelay.sending.outcome import KEEPS_KEY, Execute, IdempotencyInProgress, SendOutcome
 from sesrelay.state import StateStore, StateStoreError
 
 REPLAY_TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 256
 #: The in-progress claim lives as long as the invocation may run, plus this margin, so a
-#: crashed instance never blocks a key for long (peers.md 1.7, Powertools #4759).
+#: crashed instance never blocks a key for long.
 CLAIM_MARGIN_SECONDS = 2.0
 REPLAYED_HEADER = "idempotent-replayed"
 
@@ -35,10 +37,6 @@ class InvalidIdempotencyKey(RelayError):
 
 class IdempotencyKeyReused(RelayError):
     code = "idempotency_key_reused"
-
-
-class IdempotencyInProgress(RelayError):
-    code = "idempotency_in_progress"
 
 
 #: Claim tokens tell this instance's claim from another's: a random prefix drawn once per
@@ -74,9 +72,8 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
 
 
 class Idempotency:
-    def __init__(self, store: StateStore, clock: Clock) -> None:
+    def __init__(self, store: StateStore) -> None:
         self._store = store
-        self._clock = clock
 
     def run(
         self,
@@ -143,3 +140,36 @@ class Idempotency:
         headers = dict(record.get("headers") or {})
         headers[REPLAYED_HEADER] = "true"
         return HttpResponse(int(record["status"]), str(record["body"]), headers)
+
+
+class IdempotencyGuard:
+    """The send pipeline's guard for an HTTP send with an Idempotency-Key: the stored answer is
+    the HTTP reply, kept when SES acted or may have (KEEPS_KEY), so a repeat replays it."""
+
+    def __init__(self, *, scope: str, key: str, fingerprint: str) -> None:
+        self.scope = scope
+        self.key = key
+        self.fingerprint = fingerprint
+
+    def run(
+        self,
+        store: StateStore,
+        deadline: Deadline,
+        execute: Execute,
+        answer: Callable[[SendOutcome], HttpResponse],
+    ) -> HttpResponse:
+        kept: list[bool] = []
+
+        def action() -> HttpResponse:
+            outcome = execute()
+            kept.append(outcome.kind in KEEPS_KEY)
+            return answer(outcome)
+
+        return Idempotency(store).run(
+            scope=self.scope,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            deadline=deadline,
+            action=action,
+            keep=lambda _response: kept[-1],
+        )

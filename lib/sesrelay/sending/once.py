@@ -1,64 +1,75 @@
-"""Send at most once per key (a timer tick, a webhook delivery) through the StateStore.
+"""Send at most once per key (a timer tick, a webhook delivery): the send pipeline's guard for
+triggers that deliver the same event again (SCF retries, vendors' redeliveries).
 
-The claim lives as long as the invocation may run; afterwards the key remembers the outcome.
-Failures SES certainly did not act on free the key; ambiguous ones keep it, so a retry of the
-same tick or delivery can never send a second mail.
+The claim lives as long as the invocation may run; afterwards the key remembers how the first
+run ended ("sent" or "outcome_unknown"). Failures SES certainly did not act on free the key;
+ambiguous ones keep it, so a retry of the same tick or delivery never sends a second mail.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Generic, TypeVar
 
 from sesrelay.clock import Deadline
-from sesrelay.errors import RelayError, SesError
 from sesrelay.logs import log
+from sesrelay.sending.outcome import Execute, IdempotencyInProgress, SendKind, SendOutcome
 from sesrelay.state import StateStore, StateStoreError
 
 CLAIM_MARGIN_SECONDS = 5.0
+IN_PROGRESS = "in_progress"
+
+R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Once:
-    status: Literal["sent", "duplicate", "in_progress"]
-    result: dict[str, Any] | None = None
-    first_outcome: str | None = None
+class SendOnce(Generic[R]):
+    """`duplicate(first_outcome)` answers a key already done; a key whose first run is still
+    going raises IdempotencyInProgress(`busy`)."""
 
+    def __init__(
+        self,
+        key: str,
+        *,
+        remember_seconds: float,
+        duplicate: Callable[[str], R],
+        busy: str,
+    ) -> None:
+        self.key = key
+        self.remember_seconds = remember_seconds
+        self.duplicate = duplicate
+        self.busy = busy
 
-def send_once(
-    store: StateStore,
-    key: str,
-    *,
-    deadline: Deadline,
-    remember_seconds: float,
-    send: Callable[[], dict[str, Any]],
-) -> Once:
-    claim = json.dumps({"state": "in_progress"})
-    existing = store.claim(key, claim, deadline.remaining() + CLAIM_MARGIN_SECONDS)
-    if existing is not None:
-        state = str(json.loads(existing.value).get("state"))
-        if state == "in_progress":
-            return Once("in_progress")
-        return Once("duplicate", first_outcome=state)
-    try:
-        result = send()
-    except SesError as error:
-        if error.outcome_unknown:
-            record = {"state": "outcome_unknown", "code": error.code}
-            store.put(key, json.dumps(record), remember_seconds)
-        else:
-            store.delete(key)
-        raise
-    except RelayError:
-        store.delete(key)
-        raise
-    try:
-        store.put(key, json.dumps({"state": "sent"}), remember_seconds)
-    except StateStoreError:
-        # The mail is sent: say so. The claim keeps blocking redeliveries until it expires.
-        log.error(
-            "could not record a sent key", extra={"fields": {"code": "state_store_unavailable"}}
-        )
-    return Once("sent", result=result)
+    def run(
+        self,
+        store: StateStore,
+        deadline: Deadline,
+        execute: Execute,
+        answer: Callable[[SendOutcome], R],
+    ) -> R:
+        claim = json.dumps({"state": IN_PROGRESS})
+        existing = store.claim(self.key, claim, deadline.remaining() + CLAIM_MARGIN_SECONDS)
+        if existing is not None:
+            first = str(json.loads(existing.value).get("state"))
+            if first == IN_PROGRESS:
+                raise IdempotencyInProgress(self.busy)
+            return self.duplicate(first)
+        outcome = execute()
+        self._record(store, outcome)
+        return answer(outcome)
+
+    def _record(self, store: StateStore, outcome: SendOutcome) -> None:
+        if outcome.kind is SendKind.SENT:
+            try:
+                store.put(self.key, json.dumps({"state": "sent"}), self.remember_seconds)
+            except StateStoreError:
+                # The mail is sent: say so. The claim keeps blocking redeliveries until it expires.
+                log.error(
+                    "could not record a sent key",
+                    extra={"fields": {"code": "state_store_unavailable"}},
+                )
+        elif outcome.kind is SendKind.OUTCOME_UNKNOWN:
+            record = {"state": "outcome_unknown", "code": outcome.failure.code}
+            store.put(self.key, json.dumps(record), self.remember_seconds)
+        else:  # SES surely did not act: the next delivery may send
+            store.delete(self.key)

@@ -1,22 +1,30 @@
-"""The send use case shared by every entry point: validate, check the sender, call SES once."""
+"""The send use case every entry point calls: validate, check the sender, call SES once (under
+the entry point's guard), classify the outcome and log it. Entry points only turn their input
+into a `SendRequest` and the `SendOutcome` into their reply."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from sesrelay.clock import Clock, Deadline
-from sesrelay.errors import RelayError
-from sesrelay.gateway import SesGateway
+from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
+from sesrelay.gateway import SEND_ACTIONS, SesGateway
+from sesrelay.logs import mask_email
+from sesrelay.sending.outcome import Guard, SendKind, SendOutcome, failed
 from sesrelay.ses.models import (
     BatchSendEmailParams,
     SendEmailParams,
     validate_batch_send_email,
     validate_send_email,
 )
+from sesrelay.settings import Settings
+from sesrelay.state import StateStore
 
-#: The send actions every entry point accepts, in the order messages name them.
-SEND_ACTIONS = ("SendEmail", "BatchSendEmail")
+R = TypeVar("R")
+Params = SendEmailParams | BatchSendEmailParams
 
 
 class SenderNotAllowed(RelayError):
@@ -47,7 +55,7 @@ def check_sender(from_field: str, allowed: Sequence[str]) -> None:
     )
 
 
-def check_senders(params: SendEmailParams | BatchSendEmailParams, allowed: Sequence[str]) -> None:
+def check_senders(params: Params, allowed: Sequence[str]) -> None:
     """The envelope sender and, for SendEmail, the visible HeaderFrom must both be allowed."""
     check_sender(params.FromEmailAddress, allowed)
     header_from = getattr(params, "HeaderFrom", None)
@@ -61,21 +69,115 @@ def check_senders(params: SendEmailParams | BatchSendEmailParams, allowed: Seque
             ) from None
 
 
-def validate(
-    action: str, raw: object, *, clock: Clock, allow_simple: bool
-) -> SendEmailParams | BatchSendEmailParams:
+@dataclass(frozen=True)
+class SendRequest:
+    """One send as an entry point asks for it, before anything is checked."""
+
+    action: str  # SendEmail or BatchSendEmail
+    raw_params: object  # the SES parameters as received (a JSON object, hopefully)
+    #: Who asks, for the log: `http`, `webhook:<source>`, `timer:<job>`,
+    #: `timer:inline:<action>`, `direct`.
+    entry: str
+
+
+class SendServices(Protocol):
+    """What the pipeline uses of a warm instance's services (`wiring.Services`). A protocol, not
+    an import of wiring: the config checker uses this module's sender rules and wiring reads the
+    config, so that import would close a cycle between the packages."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def ses(self) -> SesGateway: ...
+
+    @property
+    def state(self) -> StateStore:
+        """Opened on first use: only a guard touches it."""
+        ...
+
+
+class Pipeline:
+    """The send use case over one warm instance's services."""
+
+    def __init__(self, services: SendServices) -> None:
+        self._services = services
+
+    def send(
+        self,
+        request: SendRequest,
+        deadline: Deadline,
+        log: dict[str, Any],
+        answer: Callable[[SendOutcome], R],
+        guard: Guard[R] | None = None,
+    ) -> R:
+        """Send once and answer the outcome, writing the send's fields into the invocation's
+        `log` (entry, action, from, ses_request_id, outcome, code).
+
+        Bad input is refused before the guard runs: it claims no key and sends nothing.
+        """
+        log["entry"] = request.entry
+        log["action"] = request.action
+        try:
+            params = self.admit(request, log)
+        except RelayError as error:
+            return answer(self._failed(error, log))
+
+        def execute() -> SendOutcome:
+            return self._call_ses(request.action, params, deadline, log)
+
+        if guard is None:
+            return answer(execute())
+        try:
+            return guard.run(self._services.state, deadline, execute, answer)
+        except RelayError as error:  # the guard could neither run nor answer from the store
+            return answer(self._failed(error, log))
+
+    def admit(self, request: SendRequest, log: dict[str, Any]) -> Params:
+        """The validated parameters, once the sender is allowed; InvalidInput or
+        SenderNotAllowed otherwise."""
+        settings = self._services.settings
+        params = validate(
+            request.action,
+            request.raw_params,
+            now=self._services.clock.now(),
+            allow_simple=settings.allow_simple,
+        )
+        log["from"] = mask_email(sender_address(params.FromEmailAddress))
+        check_senders(params, settings.allowed_senders)
+        return params
+
+    def _call_ses(
+        self, action: str, params: Params, deadline: Deadline, log: dict[str, Any]
+    ) -> SendOutcome:
+        """The send's one SES call. The SDK gateway takes a rate-limit permit (SESRELAY_SES_RATE)
+        before each attempt it makes, retries included, so this is where a send waits for its
+        permit, or is told rate_limited (retry later, nothing sent) when none comes in time."""
+        try:
+            result = self._services.ses.call(action, params.to_ses(), deadline)
+        except RelayError as error:
+            return self._failed(error, log)
+        log["ses_request_id"] = result.get("RequestId")
+        log["outcome"] = SendKind.SENT.value
+        return SendOutcome(SendKind.SENT, result=result)
+
+    @staticmethod
+    def _failed(error: RelayError, log: dict[str, Any]) -> SendOutcome:
+        outcome = failed(error)
+        log["outcome"] = outcome.kind.value
+        log["code"] = error.code
+        if isinstance(error, SesError):
+            log["ses_request_id"] = error.request_id
+        return outcome
+
+
+def validate(action: str, raw: object, *, now: datetime, allow_simple: bool) -> Params:
+    """The parameters of a send action; InvalidInput lists every problem."""
     if action == "SendEmail":
-        return validate_send_email(raw, now=clock.now(), allow_simple=allow_simple)
-    return validate_batch_send_email(raw, now=clock.now(), allow_simple=allow_simple)
-
-
-def send(
-    ses: SesGateway,
-    action: str,
-    params: SendEmailParams | BatchSendEmailParams,
-    *,
-    allowed_senders: Sequence[str],
-    deadline: Deadline,
-) -> dict[str, Any]:
-    check_senders(params, allowed_senders)
-    return ses.call(action, params.to_ses(), deadline)
+        return validate_send_email(raw, now=now, allow_simple=allow_simple)
+    if action == "BatchSendEmail":
+        return validate_batch_send_email(raw, now=now, allow_simple=allow_simple)
+    raise InvalidInput([FieldError("action", f"must be one of {', '.join(SEND_ACTIONS)}")])

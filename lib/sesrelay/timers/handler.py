@@ -1,7 +1,9 @@
-"""Timer ticks (DESIGN A3): `Message` names a job or carries an inline action; one send per tick.
+"""Timer ticks: `Message` names a job or carries an inline action; one send per tick.
 
 The tick's dedupe key is `timer:<TriggerName>:<Time>`, because SCF retries async invocations up to
-twice. Retryable failures raise (SCF retries); others return a failure summary.
+twice. A send the same tick may still get through later (SES throttling, no rate-limit permit, the
+state store down, the tick still running elsewhere) raises RetryLater, so SCF retries it; any other
+failure returns a summary.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from sesrelay.errors import (
     RetryLater,
     SesError,
 )
-from sesrelay.events import TimerEvent, parse_timer_event
-from sesrelay.sending import pipeline as sending
-from sesrelay.sending.once import send_once
-from sesrelay.state import StateStoreError
+from sesrelay.events import MAX_TIMER_MESSAGE_BYTES, TimerEvent, parse_timer_event
+from sesrelay.gateway import SEND_ACTIONS
+from sesrelay.sending.once import SendOnce
+from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome, failed
+from sesrelay.sending.pipeline import Pipeline, SendRequest
 from sesrelay.wiring import Services
 
 #: How long a finished tick is remembered: far beyond SCF's retry window (6 h by default).
 DONE_TTL_SECONDS = 7 * 24 * 3600
-MAX_MESSAGE_BYTES = 4096
+#: SES's answer to a ReceiverId that no longer exists: the group was deleted or recreated.
+RECEIVER_GONE = "OperationDenied.ReceiverNotExist"
 
 
 def _failure(code: str, message: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
@@ -37,7 +41,7 @@ def _failure(code: str, message: str, errors: list[FieldError] | None = None) ->
 
 
 def parse_message(message: str) -> dict[str, Any]:
-    if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:
+    if len(message.encode("utf-8")) > MAX_TIMER_MESSAGE_BYTES:
         raise InvalidInput([FieldError("Message", "must be at most 4 KB (SCF timer limit)")])
     try:
         data = json.loads(message) if message.strip() else None
@@ -55,21 +59,25 @@ def resolve_message(
 ) -> tuple[str, object, str]:
     """Message -> (action, raw params, label). Raises InvalidInput/MalformedRequest/SesError."""
     if "job" in data:
-        from sesrelay.timers.jobs import ReceiverCache, parse_tick_time, resolve_job
+        from sesrelay.timers.jobs import parse_tick_time, resolve_job
 
         unknown = sorted(set(data) - {"job"})
         if unknown:
             raise InvalidInput([FieldError(f"Message.{k}", "unknown field") for k in unknown])
         name = str(data["job"])
-        cache = services.cache.setdefault("receivers", ReceiverCache())
         action, params = resolve_job(
-            name, services.config, parse_tick_time(tick.Time), services.ses, deadline, cache
+            name,
+            services.config,
+            parse_tick_time(tick.Time),
+            services.ses,
+            deadline,
+            services.receivers,
         )
         return action, params, f"job:{name}"
     inline_action = data.get("action")
-    if inline_action not in sending.SEND_ACTIONS:
+    if inline_action not in SEND_ACTIONS:
         raise InvalidInput(
-            [FieldError("Message.action", f"must be one of {', '.join(sending.SEND_ACTIONS)}")]
+            [FieldError("Message.action", f"must be one of {', '.join(SEND_ACTIONS)}")]
         )
     unknown = sorted(set(data) - {"action", "params"})
     if unknown:
@@ -77,69 +85,73 @@ def resolve_message(
     return str(inline_action), data.get("params"), f"inline:{inline_action}"
 
 
+class TickReply:
+    """A send's outcome as the tick's summary and its log `status`; RetryLater where SCF's
+    retry of the same tick may succeed."""
+
+    def __init__(self, services: Services, fields: dict[str, Any], key: str = "") -> None:
+        self.services = services
+        self.fields = fields
+        self.key = key
+
+    def outcome(self, outcome: SendOutcome) -> dict[str, Any]:
+        if outcome.kind is SendKind.SENT:
+            self.fields["status"] = "sent"
+            return {"ok": True, "status": "sent", "tick": self.key, "result": outcome.result}
+        error = outcome.failure
+        if isinstance(error, SesError):
+            return self._ses_failure(error)
+        if outcome.kind is SendKind.RETRY_LATER:
+            if isinstance(error, IdempotencyInProgress):
+                self.fields["status"] = "in_progress"
+                raise RetryLater(error.message)
+            self.fields["status"] = error.code
+            raise RetryLater(f"state store unavailable: {error.message}")
+        self.fields["status"] = error.code
+        errors = error.errors if isinstance(error, InvalidInput) else None
+        return _failure(error.code, error.message, errors)
+
+    def duplicate(self, first_outcome: str) -> dict[str, Any]:
+        self.fields["status"] = "duplicate"
+        return {"ok": True, "status": "duplicate", "tick": self.key, "first_outcome": first_outcome}
+
+    def _ses_failure(self, error: SesError) -> dict[str, Any]:
+        if error.code == RECEIVER_GONE:
+            self.services.receivers.clear()  # look the group names up again next time
+        self.fields["code"] = error.code
+        self.fields["ses_request_id"] = error.request_id
+        if error.retryable:
+            self.fields["status"] = "retry"
+            raise RetryLater(f"SES {error.code}: {error.message}") from None
+        self.fields["status"] = error.outcome.value
+        reply = _failure(error.code, error.message)
+        reply["error"]["outcome"] = error.outcome.value
+        return reply
+
+
 def handle_timer(
     event: dict[str, Any], services: Services, deadline: Deadline, fields: dict[str, Any]
 ) -> dict[str, Any]:
+    reply = TickReply(services, fields)
     try:
         tick = parse_timer_event(event)
         fields["trigger_name"] = tick.TriggerName
         data = parse_message(tick.Message)
         if _is_finisher(data, services):
-            return _finish_campaigns(services, deadline, fields)
+            return _finish_campaigns(services, deadline, reply)
         action, raw, label = resolve_message(data, tick, services, deadline)
-        fields["job"] = label
-        params = sending.validate(
-            action, raw, clock=services.clock, allow_simple=services.settings.allow_simple
-        )
-        sending.check_senders(params, services.settings.allowed_senders)
-    except SesError as error:  # the recipient-group lookup failed
-        return _ses_failure(error, fields, services)
-    except RelayError as error:
-        fields["status"] = error.code
-        errors = error.errors if isinstance(error, InvalidInput) else None
-        return _failure(error.code, error.message, errors)
-
-    key = f"timer:{tick.TriggerName}:{tick.Time}"
-    try:
-        once = send_once(
-            services.state,
-            key,
-            deadline=deadline,
-            remember_seconds=DONE_TTL_SECONDS,
-            send=lambda: services.ses.call(action, params.to_ses(), deadline),
-        )
-    except StateStoreError as error:
-        fields["status"] = error.code
-        raise RetryLater(f"state store unavailable: {error.message}") from None
-    except SesError as error:
-        return _ses_failure(error, fields, services)
-    except RelayError as error:  # e.g. credentials missing: SES was not called
-        fields["status"] = error.code
-        return _failure(error.code, error.message)
-    if once.status == "in_progress":
-        fields["status"] = "in_progress"
-        raise RetryLater(f"tick {key} is being handled by another invocation")
-    if once.status == "duplicate":
-        fields["status"] = "duplicate"
-        return {"ok": True, "status": "duplicate", "tick": key, "first_outcome": once.first_outcome}
-    result = once.result or {}
-    fields["status"] = "sent"
-    fields["ses_request_id"] = result.get("RequestId")
-    return {"ok": True, "status": "sent", "tick": key, "result": result}
-
-
-def _ses_failure(error: SesError, fields: dict[str, Any], services: Services) -> dict[str, Any]:
-    if error.code == "OperationDenied.ReceiverNotExist":
-        services.cache.pop("receivers", None)  # a group was deleted: look names up again
-    fields["code"] = error.code
-    fields["ses_request_id"] = error.request_id
-    if error.retryable:
-        fields["status"] = "retry"
-        raise RetryLater(f"SES {error.code}: {error.message}") from None
-    fields["status"] = error.outcome.value
-    reply = _failure(error.code, error.message)
-    reply["error"]["outcome"] = error.outcome.value
-    return reply
+    except RelayError as error:  # SES was not asked to send: e.g. an unknown job
+        return reply.outcome(failed(error))
+    fields["job"] = label
+    reply.key = f"timer:{tick.TriggerName}:{tick.Time}"
+    guard = SendOnce(
+        reply.key,
+        remember_seconds=DONE_TTL_SECONDS,
+        duplicate=reply.duplicate,
+        busy=f"tick {reply.key} is being handled by another invocation",
+    )
+    request = SendRequest(action, raw, entry="timer:" + label.removeprefix("job:"))
+    return Pipeline(services).send(request, deadline, fields, reply.outcome, guard)
 
 
 def _is_finisher(data: dict[str, Any], services: Services) -> bool:
@@ -150,15 +162,13 @@ def _is_finisher(data: dict[str, Any], services: Services) -> bool:
     return job is not None and job.action == FINISH_CAMPAIGNS
 
 
-def _finish_campaigns(
-    services: Services, deadline: Deadline, fields: dict[str, Any]
-) -> dict[str, Any]:
+def _finish_campaigns(services: Services, deadline: Deadline, reply: TickReply) -> dict[str, Any]:
     from sesrelay.campaigns.service import finish_pending
 
-    fields["job"] = "job:FinishCampaigns"
+    reply.fields["job"] = "job:FinishCampaigns"
     try:
         summary = finish_pending(services, deadline)
     except SesError as error:
-        return _ses_failure(error, fields, services)
-    fields["status"] = "finished"
+        return reply.outcome(failed(error))
+    reply.fields["status"] = "finished"
     return {"ok": True, "status": "finished", **summary}

@@ -112,7 +112,7 @@ def create_campaign(call: Call) -> HttpResponse:
         return json_response(202, campaign_view(camp), headers)
 
     call.log["idempotency_key_hash"] = key_hash(key)
-    return Idempotency(services.state, services.clock).run(
+    return Idempotency(services.state).run(
         scope=f"{call.principal[:16]}:campaigns",
         key=key,
         fingerprint=fingerprint(request.method, request.path, body),

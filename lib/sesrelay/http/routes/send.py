@@ -6,55 +6,38 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sesrelay.errors import Outcome, SesError
 from sesrelay.events import HttpResponse
 from sesrelay.http.problems import error_response, json_response
 from sesrelay.http.query_params import batch_task_query, email_status_query
 from sesrelay.http.router import Call, Handler, Route, read_json_object, route
-from sesrelay.logs import mask_email
-from sesrelay.sending import pipeline as sending
-from sesrelay.sending.idempotency import Idempotency, check_key, fingerprint, key_hash
-
-
-def keep_for_replay(response: HttpResponse) -> bool:
-    """Successes and ambiguous failures hold the key; what SES surely did not act on frees it."""
-    return response.status < 300 or '"upstream_outcome_unknown"' in response.body
+from sesrelay.sending.idempotency import IdempotencyGuard, check_key, fingerprint, key_hash
+from sesrelay.sending.outcome import SendKind, SendOutcome
+from sesrelay.sending.pipeline import Pipeline, SendRequest
 
 
 def _send_route(action: str, result_fields: tuple[str, ...]) -> Handler:
     def handler(call: Call) -> HttpResponse:
-        services = call.services
-        raw_key = call.request.header("idempotency-key")
+        request = call.request
+        raw_key = request.header("idempotency-key")
         key = check_key(raw_key) if raw_key is not None else None
-        body = read_json_object(call.request)
-        params = sending.validate(
-            action, body, clock=services.clock, allow_simple=services.settings.allow_simple
-        )
-        sending.check_senders(params, services.settings.allowed_senders)
-        call.log["from"] = mask_email(sending.sender_address(params.FromEmailAddress))
+        body = read_json_object(request)
 
-        def execute() -> HttpResponse:
-            try:
-                result = services.ses.call(action, params.to_ses(), call.deadline)
-            except SesError as error:
-                call.log["ses_request_id"] = error.request_id
-                if error.outcome is Outcome.OUTCOME_UNKNOWN:
-                    return error_response(error, call.request.request_id)
-                raise
-            call.log["ses_request_id"] = result.get("RequestId")
-            return json_response(202, {name: result.get(name) for name in result_fields})
+        def answer(outcome: SendOutcome) -> HttpResponse:
+            if outcome.kind is SendKind.SENT:
+                result = outcome.result
+                return json_response(202, {name: result.get(name) for name in result_fields})
+            return error_response(outcome.failure, request.request_id)
 
-        if key is None:
-            return execute()
-        call.log["idempotency_key_hash"] = key_hash(key)
-        return Idempotency(services.state, services.clock).run(
-            scope=f"{call.principal[:16]}:{action}",
-            key=key,
-            fingerprint=fingerprint(call.request.method, call.request.path, body),
-            deadline=call.deadline,
-            action=execute,
-            keep=keep_for_replay,
-        )
+        guard = None
+        if key is not None:
+            call.log["idempotency_key_hash"] = key_hash(key)
+            guard = IdempotencyGuard(
+                scope=f"{call.principal[:16]}:{action}",
+                key=key,
+                fingerprint=fingerprint(request.method, request.path, body),
+            )
+        send = SendRequest(action, body, entry="http")
+        return Pipeline(call.services).send(send, call.deadline, call.log, answer, guard)
 
     return handler
 

@@ -4,16 +4,18 @@ map it with JMESPath (sesrelay.yaml), deduplicate by delivery id, and send once.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
+from sesrelay.errors import FieldError, InvalidInput, RelayError
 from sesrelay.events import MAX_BODY_BYTES, HttpResponse
 from sesrelay.http.problems import error_response, json_response
 from sesrelay.http.router import Call, NotFound, PayloadTooLarge, Route, route
-from sesrelay.logs import mask_email
-from sesrelay.sending import pipeline as sending
-from sesrelay.sending.idempotency import IdempotencyInProgress
-from sesrelay.sending.once import send_once
+from sesrelay.sending.once import SendOnce
+from sesrelay.sending.outcome import SendKind, SendOutcome
+from sesrelay.sending.pipeline import Pipeline, SendRequest
+
+if TYPE_CHECKING:
+    from sesrelay.webhooks.mapping import CompiledMapping
 
 #: A delivery id is remembered long past any vendor's retry schedule (Stripe: 3 days).
 DELIVERY_TTL_SECONDS = 7 * 24 * 3600
@@ -30,32 +32,59 @@ def _source(call: Call, name: str) -> Any:
     return source
 
 
-def _mapping(call: Call, name: str, source: Any) -> Any:
+def _mapping(call: Call, name: str, source: Any) -> CompiledMapping:
     from sesrelay.webhooks.mapping import compile_mapping
 
-    cache = call.services.cache.setdefault("webhook_mappings", {})
-    if name not in cache:
-        cache[name] = compile_mapping(source)
-    return cache[name]
+    mappings = call.services.webhook_mappings
+    if name not in mappings:
+        mappings[name] = compile_mapping(source)
+    return mappings[name]
 
 
-def _prefixed(name: str, error: InvalidInput) -> InvalidInput:
-    return InvalidInput(
+def _invalid_mapping(call: Call, name: str, error: InvalidInput) -> HttpResponse:
+    """The mapped send is invalid: the source's mapping (or the delivery) is at fault, not SES."""
+    prefixed = InvalidInput(
         [FieldError(e.field, e.message) for e in error.errors],
         message=f"webhook source {name}: the mapped send is invalid ({error.message})",
     )
+    call.log["outcome"] = "invalid_mapping"
+    call.log["code"] = prefixed.code
+    return error_response(prefixed, call.request.request_id)
+
+
+class DeliveryReply:
+    """A send's outcome as the webhook reply: 202 sent (with SES's ids), 200 duplicate, or the
+    problem the HTTP API answers for the same failure."""
+
+    def __init__(self, call: Call, name: str) -> None:
+        self.call = call
+        self.name = name
+
+    def outcome(self, outcome: SendOutcome) -> HttpResponse:
+        if outcome.kind is SendKind.SENT:
+            result = outcome.result
+            ids = {k: result[k] for k in ("MessageId", "TaskId", "RequestId") if k in result}
+            return json_response(202, {"status": "sent", **ids})
+        error = outcome.failure
+        if isinstance(error, InvalidInput):
+            return _invalid_mapping(self.call, self.name, error)
+        return error_response(error, self.call.request.request_id)
+
+    def duplicate(self, first_outcome: str) -> HttpResponse:
+        self.call.log["outcome"] = "duplicate"
+        return json_response(200, {"status": "duplicate"})
 
 
 def webhook(call: Call) -> HttpResponse:
     from sesrelay.webhooks.mapping import delivery_document
 
-    services = call.services
     request = call.request
     name = request.path_params["source"]
     source = _source(call, name)
     call.log["source"] = name
     delivery = _verify(call, name, source)
-    call.log["delivery_hash"] = hashlib.sha256(delivery.encode()).hexdigest()[:16]
+    delivery_sha = hashlib.sha256(delivery.encode()).hexdigest()
+    call.log["delivery_hash"] = delivery_sha[:16]
     doc = delivery_document(
         request.headers, request.query, request.body, request.header("content-type") or ""
     )
@@ -65,38 +94,17 @@ def webhook(call: Call) -> HttpResponse:
         return json_response(202, {"status": "ignored"})
     try:
         action, raw = mapping.render(doc)
-        params = sending.validate(
-            action, raw, clock=services.clock, allow_simple=services.settings.allow_simple
-        )
     except InvalidInput as error:
-        call.log["outcome"] = "invalid_mapping"
-        raise _prefixed(name, error) from None
-    sending.check_senders(params, services.settings.allowed_senders)
-    call.log["from"] = mask_email(sending.sender_address(params.FromEmailAddress))
-    key = f"webhook:{name}:{hashlib.sha256(delivery.encode()).hexdigest()}"
-    try:
-        once = send_once(
-            services.state,
-            key,
-            deadline=call.deadline,
-            remember_seconds=DELIVERY_TTL_SECONDS,
-            send=lambda: services.ses.call(action, params.to_ses(), call.deadline),
-        )
-    except SesError as error:
-        call.log["ses_request_id"] = error.request_id
-        if error.outcome_unknown:  # the key is kept: the vendor's retry gets "duplicate"
-            return error_response(error, request.request_id)
-        raise
-    if once.status == "in_progress":
-        raise IdempotencyInProgress("this delivery is being handled; retry shortly")
-    if once.status == "duplicate":
-        call.log["outcome"] = "duplicate"
-        return json_response(200, {"status": "duplicate"})
-    result = once.result or {}
-    call.log["outcome"] = "sent"
-    call.log["ses_request_id"] = result.get("RequestId")
-    ids = {k: result[k] for k in ("MessageId", "TaskId", "RequestId") if k in result}
-    return json_response(202, {"status": "sent", **ids})
+        return _invalid_mapping(call, name, error)
+    reply = DeliveryReply(call, name)
+    guard = SendOnce(
+        f"webhook:{name}:{delivery_sha}",
+        remember_seconds=DELIVERY_TTL_SECONDS,
+        duplicate=reply.duplicate,
+        busy="this delivery is being handled; retry shortly",
+    )
+    send = SendRequest(action, raw, entry=f"webhook:{name}")
+    return Pipeline(call.services).send(send, call.deadline, call.log, reply.outcome, guard)
 
 
 def _verify(call: Call, name: str, source: Any) -> str:

@@ -1,0 +1,225 @@
+"""The Idempotency-Key protocol on its own, over the memory state store and a manual clock:
+replays, reuse, in-progress, freed and kept keys, expiry, scopes and key syntax."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from sesrelay.adapters.state_memory import MemoryStateStore
+from sesrelay.clock import Deadline, ManualClock
+from sesrelay.errors import RelayError
+from sesrelay.events import HttpResponse
+from sesrelay.sending.idempotency import (
+    CLAIM_MARGIN_SECONDS,
+    REPLAY_TTL_SECONDS,
+    Idempotency,
+    IdempotencyGuard,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    check_key,
+    fingerprint,
+    key_hash,
+)
+from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome
+from sesrelay.state import StateRecord, StateStoreError
+
+Action = Callable[[], HttpResponse]
+
+
+class Counter:
+    """An action that answers 202 with its run number (or `status` when told)."""
+
+    def __init__(self, status: int = 202) -> None:
+        self.runs = 0
+        self.status = status
+
+    def __call__(self) -> HttpResponse:
+        self.runs += 1
+        return HttpResponse(self.status, json.dumps({"run": self.runs}), {"x-run": "yes"})
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store(clock: ManualClock) -> MemoryStateStore:
+    return MemoryStateStore(clock)
+
+
+def run(
+    store: MemoryStateStore,
+    clock: ManualClock,
+    action: Action,
+    *,
+    fp: str = "fp-1",
+    scope: str = "tenant:SendEmail",
+    keep: Callable[[HttpResponse], bool] = lambda r: r.status < 300,
+) -> HttpResponse:
+    return Idempotency(store).run(
+        scope=scope,
+        key="order-1",
+        fingerprint=fp,
+        deadline=Deadline(clock, 10),
+        action=action,
+        keep=keep,
+    )
+
+
+def test_the_first_answer_is_replayed_for_24_hours_with_the_replayed_header(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    action = Counter()
+    first = run(store, clock, action)
+    clock.advance(REPLAY_TTL_SECONDS - 1)
+    again = run(store, clock, action)
+    assert action.runs == 1
+    assert (again.status, again.body) == (first.status, first.body)
+    assert again.headers == {**first.headers, "idempotent-replayed": "true"}
+    assert "idempotent-replayed" not in first.headers
+
+    clock.advance(2)
+    later = run(store, clock, action)
+    assert action.runs == 2
+    assert "idempotent-replayed" not in later.headers
+
+
+def test_another_body_under_the_same_key_is_refused(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    action = Counter()
+    run(store, clock, action)
+    with pytest.raises(IdempotencyKeyReused):
+        run(store, clock, action, fp="fp-other")
+    assert action.runs == 1
+
+
+def test_a_repeat_while_the_first_runs_is_in_progress(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    seen: list[Exception] = []
+
+    def first() -> HttpResponse:
+        try:
+            run(store, clock, Counter())
+        except IdempotencyInProgress as error:
+            seen.append(error)
+        return HttpResponse(202, "{}")
+
+    run(store, clock, first)
+    assert len(seen) == 1
+
+
+def test_a_key_is_scoped(store: MemoryStateStore, clock: ManualClock) -> None:
+    action = Counter()
+    run(store, clock, action, scope="tenant-a:SendEmail")
+    run(store, clock, action, scope="tenant-b:SendEmail")
+    assert action.runs == 2
+
+
+def test_an_answer_not_kept_frees_the_key_for_another_body(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    refused = Counter(status=422)
+    assert run(store, clock, refused).status == 422
+    fixed = Counter()
+    assert run(store, clock, fixed, fp="fp-fixed").status == 202
+    assert fixed.runs == 1
+
+
+def test_a_relay_error_frees_the_key_and_is_raised(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    def failing() -> HttpResponse:
+        raise RelayError("no credentials", code="ses_not_configured")
+
+    with pytest.raises(RelayError, match="no credentials"):
+        run(store, clock, failing)
+    action = Counter()
+    run(store, clock, action)
+    assert action.runs == 1
+
+
+def test_a_crashed_run_blocks_the_key_only_until_its_claim_expires(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    def crash() -> HttpResponse:
+        raise RuntimeError("instance died")
+
+    with pytest.raises(RuntimeError):
+        run(store, clock, crash)
+    with pytest.raises(IdempotencyInProgress):
+        run(store, clock, Counter())
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)
+    assert run(store, clock, Counter()).status == 202
+
+
+class ForgetfulStore(MemoryStateStore):
+    """Claims fine, then cannot record the answer (Redis gone mid-invocation)."""
+
+    def put(self, key: str, value: str, ttl_seconds: float) -> StateRecord:
+        raise StateStoreError("gone")
+
+
+def test_an_answer_that_cannot_be_recorded_is_still_given(clock: ManualClock) -> None:
+    store = ForgetfulStore(clock)
+    assert run(store, clock, Counter()).status == 202
+
+
+@pytest.mark.parametrize(
+    ("kind", "kept"),
+    [
+        (SendKind.SENT, True),
+        (SendKind.OUTCOME_UNKNOWN, True),
+        (SendKind.REFUSED, False),
+        (SendKind.RETRY_LATER, False),
+    ],
+)
+def test_the_guard_keeps_the_key_exactly_when_ses_acted_or_may_have(
+    kind: SendKind, kept: bool, store: MemoryStateStore, clock: ManualClock
+) -> None:
+    outcome = SendOutcome(kind, error=None if kind is SendKind.SENT else RelayError("x"))
+    executed: list[SendKind] = []
+
+    def execute() -> SendOutcome:
+        executed.append(kind)
+        return outcome
+
+    def answer(o: SendOutcome) -> HttpResponse:
+        return HttpResponse(202 if o.kind is SendKind.SENT else 502, o.kind.value)
+
+    guard = IdempotencyGuard(scope="t:SendEmail", key="k", fingerprint="fp")
+    first = guard.run(store, Deadline(clock, 10), execute, answer)
+    again = guard.run(store, Deadline(clock, 10), execute, answer)
+    assert first.body == kind.value
+    assert ("idempotent-replayed" in again.headers) is kept
+    assert len(executed) == (1 if kept else 2)
+
+
+def test_keys_of_1_to_256_printable_characters_are_accepted() -> None:
+    assert check_key("a") == "a"
+    key = ("a-Z_0.9~ !#$%&'()*+,/:;<=>?@[]^`{|}" * 8)[:256]
+    assert check_key(key) == key
+
+
+@pytest.mark.parametrize("key", ["", "x" * 257, "tab\there", "line\nbreak", "café"])
+def test_other_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidIdempotencyKey):
+        check_key(key)
+
+
+def test_the_fingerprint_ignores_json_formatting_but_not_content() -> None:
+    a = fingerprint("POST", "/v1/emails", {"a": 1, "b": [1, 2]})
+    assert a == fingerprint("POST", "/v1/emails", {"b": [1, 2], "a": 1})
+    assert a != fingerprint("POST", "/v1/emails", {"a": 1, "b": [2, 1]})
+    assert a != fingerprint("POST", "/v1/batch-tasks", {"a": 1, "b": [1, 2]})
+
+
+def test_the_key_hash_hides_the_key() -> None:
+    digest = key_hash("order-7f3a9c-raw-key")
+    assert len(digest) == 16
+    assert "order" not in digest
