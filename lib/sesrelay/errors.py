@@ -6,7 +6,7 @@ or an SES error code verbatim (`InvalidParameterValue.SubjectLengthError`, ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -67,8 +67,37 @@ class MalformedRequest(RelayError):
     code = "malformed_request"
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem of the config file: `path` is dotted (`jobs.weekly-digest.params.Subject`),
+    empty for the file as a whole."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(RelayError):
+    """The config file cannot be used; `problems` says every reason. Defined here, beside the
+    other errors, because both the config models and the webhook mappings they feed raise it."""
+
+    code = "config_error"
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(str(problem) for problem in self.problems[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        super().__init__(f"invalid sesrelay config: {shown}{more}")
+
+    def as_dict(self) -> dict[str, Any]:
+        errors = [{"field": p.path, "message": p.message} for p in self.problems]
+        return {**super().as_dict(), "errors": errors}
+
+
 class Outcome(str, Enum):
-    """What a failed SES call means for the mail (reference/ses.md 2.4)."""
+    """What a failed SES call means for the mail: did SES act, and may it be tried again?"""
 
     RETRYABLE = "retryable"  # SES certainly did not act: safe to try again
     OUTCOME_UNKNOWN = "outcome_unknown"  # SES may have sent: never resend blindly
@@ -107,12 +136,3 @@ class SesError(RelayError):
         data["ses_request_id"] = self.request_id
         data["outcome"] = self.outcome.value
         return data
-
-
-@dataclass
-class SendFailure:
-    """A summary of a failure that is returned, not raised (for async triggers)."""
-
-    code: str
-    message: str
-    errors: list[FieldError] = field(default_factory=list)

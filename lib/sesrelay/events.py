@@ -12,8 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sesrelay.errors import MalformedRequest
 
-#: SCF caps a synchronous request event at 6 MB (reference/scf.md 1.4).
+#: SCF caps a synchronous request event at 6 MB.
 MAX_BODY_BYTES = 6 * 1024 * 1024
+#: SCF caps a timer trigger's Message (its "input parameter") at 4 KB, UTF-8 encoded: the limit
+#: the config checker, the deploy checker and the timer handler all hold job messages to.
+MAX_TIMER_MESSAGE_BYTES = 4096
 
 Scalar = str | int | float | bool | None
 

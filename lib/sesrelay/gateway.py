@@ -10,13 +10,16 @@ from typing import Any, Protocol
 
 from sesrelay.clock import Deadline
 
-#: Actions that make SES send mail: a failure after the request left us may have sent it.
-SEND_ACTIONS = frozenset({"SendEmail", "BatchSendEmail"})
+#: Actions that make SES send mail, the ones every entry point (HTTP, timer, direct invocation,
+#: webhook, config job) accepts, in the order messages name them. A failure after the request
+#: left us may have sent the mail.
+SEND_ACTIONS = ("SendEmail", "BatchSendEmail")
 
-#: Actions that change SES state without sending; like sends, never blindly retried after an
-#: ambiguous failure (SES does not deduplicate recipient uploads).
-WRITE_ACTIONS = SEND_ACTIONS | frozenset(
+#: Sends, and the actions that change SES state without sending; like sends, never blindly
+#: retried after an ambiguous failure (SES does not deduplicate recipient uploads).
+WRITE_ACTIONS = frozenset(
     {
+        *SEND_ACTIONS,
         "CreateReceiver",
         "CreateReceiverDetail",
         "CreateReceiverDetailWithData",

@@ -1,5 +1,5 @@
-"""The rate-limiter port: SES allows 20 requests/s per action for the whole account
-(reference/ses.md section 1), so every request that leaves for SES first takes a permit here.
+"""The rate-limiter port: SES allows 20 requests/s per action for the whole account, so every
+request that leaves for SES (sends, campaigns, lookups alike) first takes a permit here.
 
 Adapters: `adapters/ratelimit_memory.py` (one instance) and `adapters/ratelimit_redis.py` (fleet).
 """

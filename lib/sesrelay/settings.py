@@ -1,5 +1,5 @@
-"""The one reader of the environment (DESIGN A4): a pydantic model filled from `os.environ`, read
-once per warm instance by `wiring.py`, never at import time.
+"""The one reader of the environment: a pydantic model filled from `os.environ`, read once per
+warm instance by `wiring.py`, never at import time. Credentials are SecretStr: never printed.
 
 A plain BaseModel rather than pydantic-settings: the latter costs ~40 ms of cold start (it pulls in
 dotenv, asyncio and importlib.metadata) and two more packages in the zip, for features (dotenv
@@ -9,7 +9,7 @@ files, secrets dirs) an SCF function does not use.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +19,50 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     field_validator,
 )
 
-#: SES hosts by region (reference/ses.md 4): the intl site serves only ap-singapore; the China
-#: site serves ap-guangzhou and ap-hongkong.
+#: SES hosts by region: the international site serves only ap-singapore; the China site serves
+#: ap-guangzhou and ap-hongkong.
 SES_HOSTS = {
     "ap-singapore": "ses.intl.tencentcloudapi.com",
     "ap-guangzhou": "ses.tencentcloudapi.com",
     "ap-hongkong": "ses.tencentcloudapi.com",
 }
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "sesrelay.yaml"
+#: Where the config file sits: beside handler.py (the repository root, or the zip's root).
+CONFIG_DIR = Path(__file__).resolve().parents[2]
+
+
+def default_config_path(*, directory: Path = CONFIG_DIR) -> Path:
+    """`sesrelay.json` in `directory` if there is one, else `sesrelay.yaml`.
+
+    `sesrelay package` ships the config as JSON, so the function reads it without PyYAML; a
+    checkout has only the YAML. SESRELAY_CONFIG overrides both.
+    """
+    packaged = directory / "sesrelay.json"
+    return packaged if packaged.is_file() else directory / "sesrelay.yaml"
+
+
+def redact_state_url(url: str) -> str:
+    """The URL with any password replaced by `***`, safe to log.
+
+    Splits at the last '@' so a password with unencoded reserved characters is hidden too.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    userinfo, _, hostpart = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    # Without a colon the whole userinfo may be a password written in the wrong place.
+    shown = f"{user}:***" if colon else "***"
+    return f"{scheme}://{shown}@{hostpart}"
+
+
+#: The credential fields: SecretStr, revealed only by the SDK gateway.
+_SECRET_FIELDS = ("secret_id", "secret_key", "session_token")
 
 
 def _split_csv(value: object) -> object:
@@ -72,23 +103,37 @@ class Settings(BaseModel):
         value = self._environ.get(name, "")
         return value if value.strip() else None
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Also masked: a Redis state URL's password, and a credential that model_copy(update=...)
+        # (which skips validation) left as a plain str.
+        for name, value in super().__repr_args__():
+            if name in _SECRET_FIELDS and isinstance(value, str):
+                yield name, SecretStr(value)
+            elif name == "state_url" and isinstance(value, str):
+                yield name, redact_state_url(value)
+            else:
+                yield name, value
+
     ses_region: str = Field("ap-singapore", validation_alias="SESRELAY_SES_REGION")
     ses_endpoint: str | None = Field(None, validation_alias="SESRELAY_SES_ENDPOINT")
     # The SCF execution role injects TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN, which the
-    # SDK's default credential chain does not read (reference/scf.md 0.3); the underscored
-    # names are the SDK's own convention for local use.
-    secret_id: str | None = Field(
+    # SDK's default credential chain does not read; the underscored names are the SDK's own
+    # convention for local use. SecretStr prints as '**********' (reprs, dumps, f-strings);
+    # only the SDK gateway reveals them.
+    secret_id: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRET_ID")
     )
-    secret_key: str | None = Field(
+    secret_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SECRET_KEY")
     )
-    session_token: str | None = Field(None, validation_alias="TENCENTCLOUD_SESSIONTOKEN")
+    session_token: SecretStr | None = Field(None, validation_alias="TENCENTCLOUD_SESSIONTOKEN")
     api_key_sha256: list[str] = Field(
         default_factory=list, validation_alias="SESRELAY_API_KEY_SHA256"
     )
     state_url: str | None = Field(None, validation_alias="SESRELAY_STATE_URL")
-    config_path: Path = Field(DEFAULT_CONFIG_PATH, validation_alias="SESRELAY_CONFIG")
+    config_path: Path = Field(
+        default_factory=default_config_path, validation_alias="SESRELAY_CONFIG"
+    )
     allowed_senders: list[str] = Field(
         default_factory=list, validation_alias="SESRELAY_ALLOWED_SENDERS"
     )
@@ -126,12 +171,21 @@ class Settings(BaseModel):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("ses_endpoint", "secret_id", "secret_key", "session_token", "state_url")
+    @field_validator("ses_endpoint", "state_url")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
         return value.strip()
+
+    @field_validator(*_SECRET_FIELDS, mode="before")
+    @classmethod
+    def _blank_secret_is_none(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
     @property
     def on_scf(self) -> bool:

@@ -87,7 +87,7 @@ def body_of(reply: dict[str, Any], status: int) -> dict[str, Any]:
     return data
 
 
-def runtime_for(emulator: EmulatorServer, clock: Any) -> Runtime:
+def runtime_for(emulator: EmulatorServer, clock: Any, **overrides: Any) -> Runtime:
     settings = Settings(
         environ={},
         ses_endpoint=emulator.url,
@@ -95,6 +95,7 @@ def runtime_for(emulator: EmulatorServer, clock: Any) -> Runtime:
         secret_key=DEFAULT_SECRET_KEY,
         api_key_sha256=[API_KEY_SHA256],
         state_url="memory://",
+        **overrides,
     )
     return Runtime(build_services(settings, clock=clock, state=MemoryStateStore(clock)))
 
@@ -447,3 +448,30 @@ def test_a_final_ses_refusal_fails_the_campaign_with_the_ses_code(
     assert (
         body_of(runtime.handle(get(created["CampaignId"]), context(10)), 200)["State"] == "failed"
     )
+
+
+# -- SES's rate limit -----------------------------------------------------------------------------
+
+
+def test_campaign_calls_wait_for_the_ses_rate_limit_and_ses_refuses_none(post: PostFn) -> None:
+    """SESRELAY_SES_RATE=1 against an SES allowing 1 request/s per action (real time): while the
+    upload is processed, the campaign polls ListReceivers every 0.25 s at first, so only the
+    relay's rate limiter keeps SES from refusing a poll."""
+    with EmulatorServer(port=0, rate_limit=1, upload_seconds=1.5) as emulator:
+        runtime = runtime_for(emulator, SystemClock(), ses_rate=1)
+        created = body_of(runtime.handle(post(campaign_body(recipients(10))), context(30)), 202)
+
+        assert created["State"] == "sent"
+        assert emulator.rate_limited_counts() == {}
+        assert emulator.call_counts()["ListReceivers"] >= 2  # polled within one second, unpaced
+        assert_each_mailed_once(emulator, {address(n) for n in range(10)})
+
+
+def test_without_the_rate_limit_ses_refuses_the_campaigns_polls(post: PostFn) -> None:
+    """The same campaign with SESRELAY_SES_RATE=0 (no limiter): SES refuses a poll, which is
+    what the test above guards against."""
+    with EmulatorServer(port=0, rate_limit=1, upload_seconds=1.5) as emulator:
+        runtime = runtime_for(emulator, SystemClock(), ses_rate=0)
+        body_of(runtime.handle(post(campaign_body(recipients(10))), context(30)), 202)
+
+        assert emulator.rate_limited_counts().get("ListReceivers", 0) >= 1

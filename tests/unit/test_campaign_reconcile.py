@@ -1,12 +1,10 @@
-"""The reconciliation rules of campaigns, and the pacer that keeps SES calls under 20/s."""
+"""The reconciliation rules of campaigns: what SES's lists say about a write with no reply."""
 
 from __future__ import annotations
 
 import pytest
 
-from sesrelay.campaigns.pacer import PacedGateway, Pacer
 from sesrelay.campaigns.reconcile import Verdict, group_verdict, task_verdict, upload_verdict
-from sesrelay.clock import Deadline, ManualClock
 
 L, A, W, M = Verdict.LANDED, Verdict.ABSENT, Verdict.WAIT, Verdict.MISMATCH
 
@@ -60,42 +58,3 @@ def test_a_fresh_group_agrees_with_nothing_uploaded() -> None:
 )
 def test_task_verdicts(tasks: int, settled: bool, verdict: Verdict) -> None:
     assert task_verdict(tasks=tasks, settled=settled) is verdict
-
-
-def test_the_pacer_never_lets_more_than_the_limit_into_any_window() -> None:
-    clock = ManualClock()
-    pacer = Pacer(clock, limit=20, window=1.0)
-    starts = []
-    for _ in range(65):
-        pacer.wait("CreateReceiverDetailWithData")
-        starts.append(clock.monotonic())
-    for n in range(len(starts) - 20):
-        assert starts[n + 20] - starts[n] >= 1.0
-    assert starts[19] == starts[0]  # a burst of 20 goes at once
-    assert starts[-1] - starts[0] == pytest.approx(3.0)
-
-
-def test_each_action_has_its_own_budget() -> None:
-    clock = ManualClock()
-    pacer = Pacer(clock, limit=2, window=1.0)
-    assert [pacer.wait(a) for a in ("A", "A", "B", "B")] == [0, 0, 0, 0]
-    assert pacer.wait("A") == pytest.approx(1.0)
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def call(self, action: str, params: dict[str, object], deadline: Deadline) -> dict[str, object]:
-        self.calls.append(action)
-        return {"RequestId": "r"}
-
-
-def test_the_paced_gateway_waits_then_calls() -> None:
-    clock = ManualClock()
-    inner = _Recorder()
-    gateway = PacedGateway(inner, Pacer(clock, limit=1, window=1.0))
-    for _ in range(3):
-        gateway.call("ListReceivers", {}, Deadline(clock, 10))
-    assert inner.calls == ["ListReceivers"] * 3
-    assert gateway.waited == pytest.approx(2.0)

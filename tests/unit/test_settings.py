@@ -1,4 +1,4 @@
-"""The environment contract of DESIGN A4, read by one settings class."""
+"""The environment contract, read by one settings class; credentials never printed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import hashlib
 import pytest
 from pydantic import ValidationError
 
+from sesrelay.adapters.ses_sdk import SdkSesGateway
+from sesrelay.clock import ManualClock
 from sesrelay.settings import Settings
+from sesrelay.wiring import build_services
 
 DIGEST = hashlib.sha256(b"k1").hexdigest()
 
@@ -26,11 +29,12 @@ def test_scf_role_credentials_include_the_session_token(monkeypatch: pytest.Monk
     monkeypatch.setenv("TENCENTCLOUD_SESSIONTOKEN", "role-token")
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDlocal")
     settings = Settings()
-    assert (settings.secret_id, settings.secret_key, settings.session_token) == (
+    secrets = (settings.secret_id, settings.secret_key, settings.session_token)
+    assert [secret.get_secret_value() for secret in secrets if secret] == [
         "AKIDrole",
         "role-key",
         "role-token",
-    )
+    ]
 
 
 def test_sdk_style_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,3 +77,55 @@ def test_a_clear_key_instead_of_a_digest_is_refused(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert "SHA-256" in str(caught.value)
+
+
+# Distinctive fake credentials, so any leak is found by a substring search.
+LEAKS = {
+    "TENCENTCLOUD_SECRETID": "AKIDleakcheck7f3a",
+    "TENCENTCLOUD_SECRETKEY": "keyleakcheck9b1c",
+    "TENCENTCLOUD_SESSIONTOKEN": "tokenleakcheck2d8e",
+    "SESRELAY_STATE_URL": "redis://:pwleakcheck5e0f@10.0.0.5:6379/0",
+    "SESRELAY_SES_ENDPOINT": "http://127.0.0.1:9",
+}
+
+
+def assert_no_secret_in(text: str) -> None:
+    for name in ("SECRETID", "SECRETKEY", "SESSIONTOKEN"):
+        assert LEAKS[f"TENCENTCLOUD_{name}"] not in text
+    assert "pwleakcheck5e0f" not in text
+
+
+def test_settings_never_print_credentials_or_the_state_url_password() -> None:
+    settings = Settings(environ=LEAKS)
+    for text in (repr(settings), str(settings)):
+        assert_no_secret_in(text)
+    dumped = settings.model_dump(include={"secret_id", "secret_key", "session_token"})
+    assert set(map(str, dumped.values())) == {"**********"}
+    assert f"{settings.secret_key}" == "**********"
+    assert "secret_key=SecretStr('**********')" in repr(settings)  # set, and masked
+    assert "redis://:***@10.0.0.5:6379/0" in repr(settings)
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() == "keyleakcheck9b1c"  # readable when needed
+
+
+def test_a_credential_copied_in_unvalidated_is_still_masked() -> None:
+    plain = Settings(environ={}).model_copy(update={"secret_key": "keyleakcheck9b1c"})
+    assert_no_secret_in(repr(plain))
+    assert_no_secret_in(str(plain))
+
+
+def test_services_and_the_sdk_gateway_never_print_credentials() -> None:
+    services = build_services(Settings(environ=LEAKS), clock=ManualClock())
+    assert isinstance(services.ses, SdkSesGateway)  # the credentials reached the SDK gateway
+    assert_no_secret_in(repr(services))
+    assert_no_secret_in(repr(services.ses))
+    assert repr(services.ses) == "SdkSesGateway('http://127.0.0.1:9', region='ap-singapore')"
+    plain = SdkSesGateway(
+        secret_id="AKIDleakcheck7f3a",
+        secret_key="keyleakcheck9b1c",
+        session_token="tokenleakcheck2d8e",
+        region="ap-singapore",
+        endpoint="http://127.0.0.1:9",
+        clock=ManualClock(),
+    )
+    assert_no_secret_in(repr(plain))

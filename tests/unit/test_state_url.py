@@ -9,8 +9,9 @@ import pytest
 from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.adapters.state_redis import RedisStateStore
 from sesrelay.adapters.state_sqlite import SqliteStateStore
-from sesrelay.adapters.state_url import open_state_store, redact_state_url
+from sesrelay.adapters.state_url import open_state_store
 from sesrelay.clock import ManualClock
+from sesrelay.settings import redact_state_url
 
 SECRET = "Sup3r-Secret-Value"
 

@@ -3,9 +3,10 @@ and `sqlite://` (one instance's store) get an in-process limiter."""
 
 from __future__ import annotations
 
-from sesrelay.adapters.state_url import _redis_options, redact_state_url
+from sesrelay.adapters.state_url import _redis_options
 from sesrelay.clock import Clock
 from sesrelay.ratelimit import RateLimit, RateLimiter
+from sesrelay.settings import redact_state_url
 
 
 def open_rate_limiter(url: str, clock: Clock, rate: RateLimit) -> RateLimiter:

@@ -1,7 +1,7 @@
 """The SES gateway over the official `tencentcloud-sdk-python-ses` client.
 
-The only importer of `tencentcloud`. Turns every SDK exception into a typed `SesError` and
-retries only what SES certainly did not act on (reference/ses.md 2.3-2.4).
+The only importer of `tencentcloud`, and the only reader of the credentials' values. Turns every
+SDK exception into a typed `SesError` and retries only what SES certainly did not act on.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -78,15 +79,22 @@ def parse_endpoint(endpoint: str) -> tuple[str, str]:
     return parts.netloc, parts.scheme
 
 
+def _reveal(value: str | SecretStr | None) -> str | None:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
 class SdkSesGateway:
-    """One SesClient per thread of a warm instance, so TCP connections are reused."""
+    """One SesClient per thread of a warm instance, so TCP connections are reused.
+
+    Credentials come as Settings holds them (SecretStr) or as plain str; neither shows in reprs.
+    """
 
     def __init__(
         self,
         *,
-        secret_id: str,
-        secret_key: str,
-        session_token: str | None,
+        secret_id: str | SecretStr,
+        secret_key: str | SecretStr,
+        session_token: str | SecretStr | None,
         region: str,
         endpoint: str,
         clock: Clock,
@@ -98,7 +106,9 @@ class SdkSesGateway:
         before_attempt: Callable[[str, Deadline], Callable[[], None]] | None = None,
     ) -> None:
         host, scheme = parse_endpoint(endpoint)
-        self._credential = credential.Credential(secret_id, secret_key, session_token or None)
+        self._credential = credential.Credential(
+            _reveal(secret_id), _reveal(secret_key), _reveal(session_token) or None
+        )
         self._region = region
         self._host = host
         self._scheme = scheme
@@ -114,6 +124,9 @@ class SdkSesGateway:
         #: (ratelimit.SesThrottle) waits for a permit there, or raises a retryable SesError. What
         #: it returns runs as soon as that attempt is over, answered or not.
         self._before_attempt = before_attempt
+
+    def __repr__(self) -> str:
+        return f"SdkSesGateway({self.endpoint!r}, region={self._region!r})"
 
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)

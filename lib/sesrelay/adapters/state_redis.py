@@ -110,10 +110,6 @@ class RedisStateStore:
         self._cas: Script = self._client.register_script(_COMPARE_AND_SET)
         self._delete_if: Script = self._client.register_script(_DELETE_IF_VERSION)
 
-    @property
-    def prefix(self) -> str:
-        return self._prefix
-
     def __repr__(self) -> str:
         # Host, port and db only: safe to log.
         return f"RedisStateStore({self._redis.where!r}, prefix={self._prefix!r})"

@@ -9,6 +9,7 @@ from typing import TypedDict
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sesrelay.clock import Clock
+from sesrelay.settings import redact_state_url
 from sesrelay.state import StateStore
 
 _EXPECTED = (
@@ -55,21 +56,6 @@ def open_state_store(url: str, clock: Clock) -> StateStore:
 
         return RedisStateStore(**_redis_options(text, scheme == "rediss", DEFAULT_PREFIX))
     raise ValueError(f"unsupported state URL scheme {scheme!r}; {_EXPECTED}")
-
-
-def redact_state_url(url: str) -> str:
-    """The URL with any password replaced by `***`, safe to log.
-
-    Splits at the last '@' so a password with unencoded reserved characters is hidden too.
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    userinfo, _, hostpart = rest.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    # Without a colon the whole userinfo may be a password written in the wrong place.
-    shown = f"{user}:***" if colon else "***"
-    return f"{scheme}://{shown}@{hostpart}"
 
 
 def _sqlite_path(text: str) -> str:

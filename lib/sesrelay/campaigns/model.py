@@ -140,6 +140,16 @@ class Intent:
     checked: bool = False  # send: ListSendTasks consulted once already
 
 
+def group_prefix(campaign_id: str) -> str:
+    """What the names of a campaign's groups start with: one ListReceivers finds them all."""
+    return f"sr-{campaign_id}-"
+
+
+def group_name(campaign_id: str, index: int) -> str:
+    # Deterministic, so a CreateReceiver whose reply was lost is found again by name.
+    return f"{group_prefix(campaign_id)}{index}"
+
+
 @dataclass
 class Shard:
     """One recipient group and its batch task."""

@@ -1,15 +1,12 @@
 """What SES's own lists say about a campaign's writes: pure rules, applied by the runner.
 
-SES has no idempotency token and does not deduplicate uploads or tasks (reference/ses.md 1, 2.4),
-so a write whose reply was lost is judged from ListReceivers counts or ListSendTasks instead.
+SES has no idempotency token and does not deduplicate uploads or tasks, so a write whose reply
+was lost is judged from ListReceivers counts or ListSendTasks instead.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-
-from sesrelay.clock import Deadline
-from sesrelay.gateway import SesGateway
 
 Listing = tuple[int, int, int]  # ReceiverId, ReceiversStatus, Count
 
@@ -61,21 +58,3 @@ def task_verdict(*, tasks: int, settled: bool) -> Verdict:
     if tasks > 1:
         return Verdict.MISMATCH
     return Verdict.ABSENT if settled else Verdict.WAIT
-
-
-def list_groups(ses: SesGateway, prefix: str, deadline: Deadline) -> dict[str, Listing]:
-    """Every recipient group whose name starts with `prefix`: one ListReceivers per 100."""
-    found: dict[str, Listing] = {}
-    offset = 0
-    while True:
-        query = {"Offset": offset, "Limit": 100, "KeyWord": prefix}
-        result = ses.call("ListReceivers", query, deadline)
-        data = result.get("Data") or []
-        for item in data:  # KeyWord is a fuzzy match: keep exact prefixes only
-            name = str(item.get("ReceiversName") or "")
-            if name.startswith(prefix):
-                status, count = item.get("ReceiversStatus"), item.get("Count")
-                found[name] = (int(item["ReceiverId"]), int(status or 0), int(count or 0))
-        offset += len(data)
-        if not data or offset >= int(result.get("TotalCount") or 0):
-            return found

@@ -1,7 +1,7 @@
 """Recipient rows of a campaign: streaming validation, case-insensitive dedupe, and the shard plan.
 
 Pure and fast: plain Python in the hot loop (no model per row), so a million CSV rows validate in
-seconds and only the dedupe set grows with the list (reference/ses.md 1, CreateReceiverDetail*).
+seconds and only the dedupe set grows with the list. The limits are SES's upload limits.
 """
 
 from __future__ import annotations

@@ -10,9 +10,17 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from sesrelay.campaigns.model import ACTIVE_STATES, FINAL_STATES, Campaign, CampaignSpec, Shard
+from sesrelay.campaigns.model import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    Campaign,
+    CampaignSpec,
+    Shard,
+    group_name,
+)
 from sesrelay.campaigns.rows import Row, RowValidator, blocks, plan_shards
-from sesrelay.campaigns.runner import OnChange, Runner, group_name
+from sesrelay.campaigns.runner import Runner
+from sesrelay.campaigns.settle import OnChange
 from sesrelay.campaigns.store import CampaignStore, new_campaign_id
 from sesrelay.clock import Deadline
 from sesrelay.errors import RelayError

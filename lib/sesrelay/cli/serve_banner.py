@@ -43,7 +43,7 @@ def banner(
     api_key: str,
 ) -> str:
     """The start-up text; `notes` say where SES and the API keys come from."""
-    from sesrelay.adapters.state_url import redact_state_url
+    from sesrelay.settings import redact_state_url
     from sesrelay.wiring import default_state_url
 
     # A wildcard address is where the server listens, not where a client connects.

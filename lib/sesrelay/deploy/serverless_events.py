@@ -24,8 +24,8 @@ from sesrelay.deploy.serverless_fields import (
     TriggerName,
     rule,
 )
-
-MAX_TIMER_MESSAGE_BYTES = 4096  # timer trigger "input parameter" (583/9708)
+from sesrelay.events import MAX_TIMER_MESSAGE_BYTES
+from sesrelay.gateway import SEND_ACTIONS
 
 
 def _compact_json(value: object) -> object:
@@ -138,8 +138,6 @@ def _argument_problem(text: str, jobs: Collection[str] | None) -> str | None:
             known = ", ".join(sorted(jobs)) or "none"
             return f"names job {job[:64]!r}, which sesrelay.yaml does not define (jobs: {known})"
         return None
-    if data.get("action") in ("SendEmail", "BatchSendEmail") and isinstance(
-        data.get("params"), dict
-    ):
+    if data.get("action") in SEND_ACTIONS and isinstance(data.get("params"), dict):
         return None
     return 'must be {"job": "<name>"} or {"action": "SendEmail|BatchSendEmail", "params": {...}}'
