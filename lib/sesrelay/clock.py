@@ -72,7 +72,7 @@ class Deadline:
     """The time left in one invocation, measured on a clock.
 
     SCF gives Python no remaining-time helper, so the deadline comes from the context's
-    `time_limit_in_ms` at the start of the invocation (reference/scf.md 1.1).
+    `time_limit_in_ms` at the start of the invocation.
     """
 
     def __init__(self, clock: Clock, seconds: float) -> None:

@@ -1,4 +1,4 @@
-"""`POST /v1/ses-events/{token}`: Tencent SES delivery callbacks (reference/ses.md section 5)
+"""`POST /v1/ses-events/{token}`: Tencent SES delivery callbacks
 through `Runtime.handle`, fed `events/ses-events_*.json`, against the SES emulator.
 
 Callbacks are unsigned; the path token is their only guard. Each event is logged as one JSON

@@ -1,4 +1,4 @@
-"""Which SDK failures are safe to retry (reference/ses.md 2.4), and endpoint parsing."""
+"""Which SDK failures are safe to retry, and endpoint parsing."""
 
 from __future__ import annotations
 

@@ -145,6 +145,86 @@ SES_EVENTS_OP: dict[str, Any] = {
 }
 
 
+def _list_tasks_op() -> dict[str, Any]:
+    """GET /v1/batch-tasks: SES ListSendTasks, query parameters named as the route reads them."""
+    return {
+        "summary": "List batch tasks (SES ListSendTasks)",
+        "security": [{"bearer": []}],
+        "parameters": [
+            _query("offset", OFFSET),
+            _query("limit", LIMIT),
+            _query("status", {"type": "integer", "enum": [1, 5, 6, 7, 10]}),
+            _query("receiver_id", {"type": "integer", "minimum": 1, "maximum": UINT64_MAX}),
+            _query("task_type", {"type": "integer", "enum": [1, 2, 3]}),
+        ],
+        "responses": {
+            "200": {
+                "description": "SES ListSendTasks response",
+                "content": _json({"type": "object"}),
+            },
+            **_problem_responses(401, 422, 429, 502, 503),
+        },
+    }
+
+
+def _email_status_op() -> dict[str, Any]:
+    """GET /v1/email-status: SES GetSendEmailStatus."""
+    return {
+        "summary": "Delivery status of sent mail (SES GetSendEmailStatus)",
+        "security": [{"bearer": []}],
+        "parameters": [
+            _query("date", {"type": "string", "format": "date"}, required=True),
+            _query("message_id", {"type": "string", "minLength": 1}),
+            _query("to", {"type": "string", "format": "email", "maxLength": MAX_ADDRESS_CHARS}),
+            _query("offset", OFFSET),
+            _query("limit", LIMIT),
+        ],
+        "responses": {
+            "200": {
+                "description": "SES GetSendEmailStatus response",
+                "content": _json({"type": "object"}),
+            },
+            **_problem_responses(401, 422, 429, 502, 503),
+        },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    """Every route but the campaign ones (openapi_campaigns adds those)."""
+    return {
+        "/v1/emails": {
+            "post": _send_op(
+                "Send one email (SES SendEmail)", "SendEmailParams", "SendEmailAccepted"
+            )
+        },
+        "/v1/batch-tasks": {
+            "post": _send_op(
+                "Create a batch task for a recipient group (SES BatchSendEmail)",
+                "BatchSendEmailParams",
+                "BatchTaskAccepted",
+            ),
+            "get": _list_tasks_op(),
+        },
+        "/v1/email-status": {"get": _email_status_op()},
+        "/v1/webhooks/{source}": {"post": WEBHOOK_OP},
+        "/v1/ses-events/{token}": {"post": SES_EVENTS_OP},
+        "/v1/health": {
+            "get": {
+                "summary": "Liveness",
+                "responses": {"200": {"description": "alive", "content": _json(_ref("Health"))}},
+            }
+        },
+        "/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}
+                },
+            }
+        },
+    }
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
@@ -163,74 +243,7 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
     )
-    list_op = {
-        "summary": "List batch tasks (SES ListSendTasks)",
-        "security": [{"bearer": []}],
-        "parameters": [
-            _query("offset", OFFSET),
-            _query("limit", LIMIT),
-            _query("status", {"type": "integer", "enum": [1, 5, 6, 7, 10]}),
-            _query("receiver_id", {"type": "integer", "minimum": 1, "maximum": UINT64_MAX}),
-            _query("task_type", {"type": "integer", "enum": [1, 2, 3]}),
-        ],
-        "responses": {
-            "200": {
-                "description": "SES ListSendTasks response",
-                "content": _json({"type": "object"}),
-            },
-            **_problem_responses(401, 422, 429, 502, 503),
-        },
-    }
-    status_op = {
-        "summary": "Delivery status of sent mail (SES GetSendEmailStatus)",
-        "security": [{"bearer": []}],
-        "parameters": [
-            _query("date", {"type": "string", "format": "date"}, required=True),
-            _query("message_id", {"type": "string", "minLength": 1}),
-            _query("to", {"type": "string", "format": "email", "maxLength": MAX_ADDRESS_CHARS}),
-            _query("offset", OFFSET),
-            _query("limit", LIMIT),
-        ],
-        "responses": {
-            "200": {
-                "description": "SES GetSendEmailStatus response",
-                "content": _json({"type": "object"}),
-            },
-            **_problem_responses(401, 422, 429, 502, 503),
-        },
-    }
-    paths: dict[str, Any] = {
-        "/v1/emails": {
-            "post": _send_op(
-                "Send one email (SES SendEmail)", "SendEmailParams", "SendEmailAccepted"
-            )
-        },
-        "/v1/batch-tasks": {
-            "post": _send_op(
-                "Create a batch task for a recipient group (SES BatchSendEmail)",
-                "BatchSendEmailParams",
-                "BatchTaskAccepted",
-            ),
-            "get": list_op,
-        },
-        "/v1/email-status": {"get": status_op},
-        "/v1/webhooks/{source}": {"post": WEBHOOK_OP},
-        "/v1/ses-events/{token}": {"post": SES_EVENTS_OP},
-        "/v1/health": {
-            "get": {
-                "summary": "Liveness",
-                "responses": {"200": {"description": "alive", "content": _json(_ref("Health"))}},
-            }
-        },
-        "/v1/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "responses": {
-                    "200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}
-                },
-            }
-        },
-    }
+    paths = _paths()
     paths.update(campaign_paths(_problem_responses, IDEMPOTENCY_HEADER))
     return {
         "openapi": "3.1.0",

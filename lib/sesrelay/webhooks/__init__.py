@@ -1,5 +1,5 @@
 """Inbound webhook signatures: `verify(scheme, ...)` proves a delivery's raw body came from the
-configured sender, before anything parses it (reference/peers.md section 4).
+configured sender, before anything parses it.
 """
 
 from __future__ import annotations

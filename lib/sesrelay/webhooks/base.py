@@ -1,5 +1,5 @@
 """Shared pieces of the webhook verifiers: the delivery, the result, the one error, and the
-constant-time HMAC helpers each scheme builds on (reference/peers.md section 4).
+constant-time HMAC helpers each scheme builds on.
 """
 
 from __future__ import annotations

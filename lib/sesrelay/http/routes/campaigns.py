@@ -1,4 +1,4 @@
-"""HTTP routes of campaigns (DESIGN A2): POST /v1/campaigns and GET /v1/campaigns/{id}.
+"""HTTP routes of campaigns: POST /v1/campaigns and GET /v1/campaigns/{id}.
 
 POST validates everything first (nothing is stored for a refused body), then starts the campaign
 under its Idempotency-Key and drives it as far as the invocation's deadline allows.
@@ -49,6 +49,28 @@ def _row_problems(validator: RowValidator) -> list[dict[str, str]]:
     ]
 
 
+def _rows_refused(
+    validator: RowValidator, *, has_rows: bool, request_id: str | None
+) -> HttpResponse:
+    """422 for a strict campaign with invalid rows, or one with no valid row left."""
+    counts = {name.capitalize(): value for name, value in validator.counts().items()}
+    shown = len(validator.problems)
+    detail = (
+        f"{validator.invalid} of {validator.received} recipients are invalid"
+        + (f" (the first {shown} are listed)" if shown < validator.invalid else "")
+        + ("; nothing was sent" if has_rows else "; no valid recipient is left")
+        + ('. Send "Validation": "permissive" to skip them' if has_rows else "")
+    )
+    return problem(
+        422,
+        "validation_error",
+        detail,
+        request_id=request_id,
+        errors=_row_problems(validator) or [FieldError("Recipients", detail).as_dict()],
+        extra={"counts": counts},
+    )
+
+
 def create_campaign(call: Call) -> HttpResponse:
     # imported here: the campaign modules cost a cold start nothing until a campaign comes in
     from sesrelay.campaigns.model import campaign_view, parse_spec
@@ -83,24 +105,9 @@ def create_campaign(call: Call) -> HttpResponse:
 
     validator = RowValidator(spec.defaults())
     rows = list(validator.validate(json_recipients(items)))
-    counts = {name.capitalize(): value for name, value in validator.counts().items()}
     if (validator.invalid and spec.Validation == "strict") or not rows:
-        shown = len(validator.problems)
-        detail = (
-            f"{validator.invalid} of {validator.received} recipients are invalid"
-            + (f" (the first {shown} are listed)" if shown < validator.invalid else "")
-            + ("; nothing was sent" if rows else "; no valid recipient is left")
-            + ('. Send "Validation": "permissive" to skip them' if rows else "")
-        )
         call.log["code"] = "validation_error"
-        return problem(
-            422,
-            "validation_error",
-            detail,
-            request_id=request.request_id,
-            errors=_row_problems(validator) or [FieldError("Recipients", detail).as_dict()],
-            extra={"counts": counts},
-        )
+        return _rows_refused(validator, has_rows=bool(rows), request_id=request.request_id)
 
     def execute() -> HttpResponse:
         builder = CampaignBuilder(services, spec, validator)

@@ -1,4 +1,5 @@
-"""`POST /v1/ses-events/{token}`: Tencent SES delivery callbacks (reference/ses.md 5).
+"""`POST /v1/ses-events/{token}`: Tencent SES delivery callbacks (delivered, bounce,
+open, click, spamreport, deferred, dropped, unsubscribe; each names its `bulkId` = MessageId).
 
 Callbacks are unsigned, so an unguessable path token (from the environment) authenticates them,
 compared in constant time. Events are parsed, deduplicated, logged, and optionally add hard
