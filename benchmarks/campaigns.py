@@ -1,4 +1,4 @@
-"""Campaign benchmarks (issue: campaigns past SES's recipient-group limits).
+"""Campaign benchmarks: campaigns past the recipient-group limits of SES.
 
 (a) validate + dedupe + chunk 1,000,000 CSV rows (email + 3 data columns), streamed from a file
     in a fresh process: rows/s (target >= 100,000) and peak RSS (target < 200 MB).

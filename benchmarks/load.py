@@ -28,7 +28,7 @@ from benchmarks.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "sr_load_key"
-SES_CEILING = 20  # requests/s per action (reference/ses.md 1), the emulator's limit
+SES_CEILING = 20  # SES requests/s per action (its default limit), the emulator's limit too
 TARGET_RATIO = 0.9
 WORKERS, REQUESTS = 8, 400
 QUICK_WORKERS, QUICK_REQUESTS = 3, 60

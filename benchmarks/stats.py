@@ -1,4 +1,4 @@
-"""Small statistics helpers shared by the benchmarks."""
+"""Small statistics and reporting helpers shared by the benchmarks."""
 
 from __future__ import annotations
 
@@ -19,3 +19,12 @@ def median(samples: list[float]) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def against(ratio: float, target: float) -> str:
+    """`ratio 1.08x (target <= 1.10x: met)`: a measured ratio against its target ceiling."""
+    return f"ratio {ratio:.2f}x (target <= {target:.2f}x: {verdict(ratio <= target)})"

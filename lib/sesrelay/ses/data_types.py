@@ -3,7 +3,8 @@
 Names and fields follow Tencent's "Data Types" page (1084/39418) and the SDK's models.py.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic would eval every field annotation
+# string when the class is created, a cost each cold start would pay for nothing.
 
 from typing import Annotated, ClassVar
 
@@ -16,12 +17,11 @@ from sesrelay.ses.fields import (
     BeginTimeText,
     PositiveId,
     TemplateDataText,
-    check_no_controls,
     check_not_blank,
     int_choice,
     refuse,
-    rule_error,
 )
+from sesrelay.ses.rules import check_no_controls, rule_error
 from sesrelay.ses.validation import SesModel
 
 FileNameText = Annotated[

@@ -1,6 +1,7 @@
-"""Field types of SES action parameters, each carrying a documented SES rule.
+"""Text, time, JSON and number field types of SES action parameters, each a documented SES rule.
 
-Every check raises a message naming the rule, never the rejected value (reference/ses.md section 1).
+Every check raises a message naming the rule, never the rejected value. The address and sender
+fields live in `addresses`, and are re-exported here for the modules that import them from here.
 """
 
 from __future__ import annotations
@@ -14,104 +15,66 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationInfo, WithJsonSchema
-from pydantic_core import PydanticCustomError
 
 from sesrelay.clock import SES_TIMEZONE
+from sesrelay.ses.addresses import (
+    MAX_ADDRESS_CHARS,
+    EmailAddress,
+    Sender,
+    is_email_address,
+    sender_address,
+)
+from sesrelay.ses.rules import (
+    CONTEXT_ALLOW_SIMPLE,
+    CONTEXT_NOW,
+    check_no_controls,
+    has_control_chars,
+    rule_error,
+)
 
-#: Keys of the pydantic validation context (`model_validate(..., context=...)`).
-CONTEXT_NOW = "now"  # an aware datetime: BeginTime must not be before it
-CONTEXT_ALLOW_SIMPLE = "allow_simple"  # True only for accounts approved for Simple content
+__all__ = [
+    "BEGIN_TIME_FORMAT",
+    "CONTEXT_ALLOW_SIMPLE",
+    "CONTEXT_NOW",
+    "MAX_ADDRESS_CHARS",
+    "MAX_ATTACHMENT_BYTES",
+    "TASK_TYPES",
+    "UINT64_MAX",
+    "Base64Text",
+    "BeginTimeText",
+    "EmailAddress",
+    "HeaderText",
+    "PositiveId",
+    "Sender",
+    "SesDate",
+    "SmtpHeadersText",
+    "TemplateDataText",
+    "check_base64",
+    "check_begin_time",
+    "check_date",
+    "check_no_controls",
+    "check_not_blank",
+    "decoded_size",
+    "int_choice",
+    "is_email_address",
+    "load_smtp_headers",
+    "load_template_data",
+    "parse_begin_time",
+    "refuse",
+    "rule_error",
+    "sender_address",
+]
 
-MAX_ADDRESS_CHARS = 254  # RFC 5321 path limit
-MAX_LOCAL_PART_CHARS = 64
 MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024  # SES: all attachments together, decoded
 UINT64_MAX = 2**64 - 1  # TemplateID, ReceiverId are uint64 in the API spec
 BEGIN_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TASK_TYPES = {1: "immediate", 2: "scheduled", 3: "recurring"}
 
-_BEGIN_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL_RE = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
-_LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-#: C0/C1 controls and the Unicode line/paragraph separators: all of them break a mail header.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_HEADER_NAME_RE = re.compile(r"[!-9;-~]+")  # RFC 5322 field-name: printable ASCII except ':'
-
-ADDRESS_RULE = "must be a valid email address (local@domain.tld, ASCII, no spaces)"
-
-
-def rule_error(kind: str, message: str) -> PydanticCustomError:
-    """A validation error whose text is exactly `message` (no pydantic prefix, no input)."""
-    return PydanticCustomError(f"ses_{kind}", message)
-
-
-def is_email_address(value: str) -> bool:
-    """A deliberately plain syntax check: dot-atom local part @ a dotted host name."""
-    if len(value) > MAX_ADDRESS_CHARS:
-        return False
-    local, at, domain = value.rpartition("@")
-    if not at or len(local) > MAX_LOCAL_PART_CHARS or not _LOCAL_RE.fullmatch(local):
-        return False
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL_RE.fullmatch(label) for label in labels):
-        return False
-    return not labels[-1].isdigit()  # a numeric "TLD" is an IP address, not a mail domain
-
-
-def check_address(value: str) -> str:
-    if len(value) > MAX_ADDRESS_CHARS:
-        raise rule_error("address_length", "must be at most 254 characters (email address limit)")
-    if not is_email_address(value):
-        raise rule_error("address", ADDRESS_RULE)
-    return value
-
-
-def split_sender(value: str) -> tuple[str | None, str]:
-    """`Alias <addr>` -> (alias, addr); a bare address -> (None, addr). Syntax only, no checks."""
-    if value.endswith(">") and "<" in value:
-        start = value.rindex("<")
-        return value[: max(start - 1, 0)], value[start + 1 : -1]
-    return None, value
-
-
-def check_sender(value: str) -> str:
-    """SES: a bare address or `Alias <addr>`, exactly one space before `<`, no `:` in the alias."""
-    if _CONTROL_RE.search(value):
-        raise rule_error("sender", "must not contain line breaks or control characters")
-    alias, address = split_sender(value)
-    if alias is None:
-        if "<" in value or ">" in value:
-            raise rule_error(
-                "sender", "must be an address or 'Alias <address>' (one space before '<')"
-            )
-        check_address(value)
-        return value
-    start = value.rindex("<")
-    if start < 2 or value[start - 1] != " " or value[start - 2].isspace() or alias != alias.strip():
-        raise rule_error(
-            "sender",
-            "must be 'Alias <address>' with a non-empty alias and exactly one space before '<'",
-        )
-    if ":" in alias:
-        raise rule_error("sender_alias", "the alias must not contain ':' (SES rule)")
-    if "<" in alias or ">" in alias:
-        raise rule_error("sender_alias", "the alias must not contain '<' or '>'")
-    if not is_email_address(address):
-        raise rule_error("address", f"the address inside '<...>' {ADDRESS_RULE}")
-    return value
-
-
-def sender_address(value: str) -> str:
-    """The bare address of a validated FromEmailAddress/HeaderFrom (for allowed-sender checks)."""
-    return split_sender(value)[1]
-
-
-def check_no_controls(value: str) -> str:
-    """Header-bound text: refuse CR/LF and other control characters (no header injection)."""
-    if _CONTROL_RE.search(value):
-        raise rule_error("control_chars", "must not contain line breaks or control characters")
-    return value
+# Left uncompiled here: a plain SendEmail never checks a time, a date or SMTP headers, so these
+# are compiled (and cached by `re`) on first use instead of on every cold start.
+_BEGIN_TIME_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+_DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_HEADER_NAME_PATTERN = r"[!-9;-~]+"  # RFC 5322 field-name: printable ASCII except ':'
 
 
 def check_not_blank(value: str) -> str:
@@ -141,7 +104,7 @@ def parse_begin_time(value: str) -> datetime:
 
 
 def check_begin_time(value: str, info: ValidationInfo) -> str:
-    if not _BEGIN_TIME_RE.fullmatch(value):
+    if not re.fullmatch(_BEGIN_TIME_PATTERN, value):
         raise rule_error(
             "begin_time_format", "must be formatted 'YYYY-MM-DD hh:mm:ss' (SES format)"
         )
@@ -162,7 +125,7 @@ def check_begin_time(value: str, info: ValidationInfo) -> str:
 
 
 def check_date(value: str) -> str:
-    if not _DATE_RE.fullmatch(value):
+    if not re.fullmatch(_DATE_PATTERN, value):
         raise rule_error("date_format", "must be a date formatted 'YYYY-MM-DD'")
     try:
         date.fromisoformat(value)
@@ -175,11 +138,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON
 
 
+# One decoder for every call: `json.loads(text, parse_constant=...)` builds a new one each time,
+# which was most of the cost of reading a TemplateData on every send.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _json_object(value: object, what: str) -> tuple[dict[Any, Any], bool]:
     """(the object, whether it came as text); refuses anything but an object or its JSON text."""
     if isinstance(value, str):
         try:
-            loaded = json.loads(value, parse_constant=_reject_constant)
+            loaded = _DECODER.decode(value)
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise rule_error("json", f"must be {what}: the string is not valid JSON") from None
         if not isinstance(loaded, dict):
@@ -216,9 +184,9 @@ def load_smtp_headers(value: object) -> str:
     """SmtpHeaders: a JSON object of header name -> single-line string value."""
     obj, was_text = _json_object(value, "a JSON object of header names to string values")
     for name, item in obj.items():
-        if not _HEADER_NAME_RE.fullmatch(name):
+        if not re.fullmatch(_HEADER_NAME_PATTERN, name):
             raise rule_error("smtp_headers", "header names must be printable ASCII without ':'")
-        if not isinstance(item, str) or _CONTROL_RE.search(item):
+        if not isinstance(item, str) or has_control_chars(item):
             raise rule_error(
                 "smtp_headers", "header values must be strings without line breaks or controls"
             )
@@ -250,13 +218,6 @@ def refuse(kind: str, message: str) -> Callable[[object], None]:
 
 _JSON_OBJECT_TEXT = {"type": "string", "contentMediaType": "application/json"}
 
-EmailAddress = Annotated[
-    str,
-    Strict(),
-    AfterValidator(check_address),
-    Field(json_schema_extra={"format": "email", "maxLength": MAX_ADDRESS_CHARS}),
-]
-Sender = Annotated[str, Strict(), AfterValidator(check_sender)]
 HeaderText = Annotated[str, Strict(), Field(min_length=1), AfterValidator(check_no_controls)]
 Base64Text = Annotated[
     str,
@@ -269,7 +230,7 @@ BeginTimeText = Annotated[
     Strict(),
     AfterValidator(check_begin_time),
     Field(
-        json_schema_extra={"pattern": f"^{_BEGIN_TIME_RE.pattern}$"},
+        json_schema_extra={"pattern": f"^{_BEGIN_TIME_PATTERN}$"},
         examples=["2026-01-06 09:30:00"],
     ),
 ]

@@ -1,0 +1,37 @@
+"""What every SES field check shares: the validation-context keys, the rule error, control chars.
+
+Every check raises a message naming the rule, never the rejected value.
+"""
+
+from __future__ import annotations
+
+from pydantic_core import PydanticCustomError
+
+#: Keys of the pydantic validation context (`model_validate(..., context=...)`).
+CONTEXT_NOW = "now"  # an aware datetime: BeginTime must not be before it
+CONTEXT_ALLOW_SIMPLE = "allow_simple"  # True only for accounts approved for Simple content
+
+#: C0/C1 controls and the Unicode line/paragraph separators: all of them break a mail header.
+#: A set, not a regex character class: compiling that class cost a third of a millisecond of
+#: every cold start, and the check is as fast either way.
+_CONTROL_CHARS = frozenset(
+    [*map(chr, range(0x20)), *map(chr, range(0x7F, 0xA0)), "\u2028", "\u2029"]
+)
+CONTROL_CHARS_RULE = "must not contain line breaks or control characters"
+
+
+def rule_error(kind: str, message: str) -> PydanticCustomError:
+    """A validation error whose text is exactly `message` (no pydantic prefix, no input)."""
+    return PydanticCustomError(f"ses_{kind}", message)
+
+
+def has_control_chars(value: str) -> bool:
+    """Whether `value` holds a character that would break a mail header (see above)."""
+    return not _CONTROL_CHARS.isdisjoint(value)
+
+
+def check_no_controls(value: str) -> str:
+    """Header-bound text: refuse CR/LF and other control characters (no header injection)."""
+    if has_control_chars(value):
+        raise rule_error("control_chars", CONTROL_CHARS_RULE)
+    return value
