@@ -79,23 +79,39 @@ def route(method: str, template: str, handler: Handler, *, auth: bool = True) ->
 
 
 class Router:
-    """Matches a request against a fixed table of routes, indexed by path length once."""
+    """Matches a request against a fixed table of routes. Paths without parameters are found by
+    one dict lookup and come first (a fixed path beats a `{parameter}`); routes with parameters
+    are tried in order among those of the same length. Matching runs on every request."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
         seen: set[tuple[str, str]] = set()
-        self._by_length: dict[int, list[Route]] = {}
+        self._static: dict[str, list[Route]] = {}
+        self._dynamic: dict[int, list[Route]] = {}
         for candidate in self.routes:
             if (candidate.method, candidate.template) in seen:
                 raise ValueError(f"route {candidate.method} {candidate.template} is defined twice")
             seen.add((candidate.method, candidate.template))
-            self._by_length.setdefault(len(candidate.segments), []).append(candidate)
+            if any(segment[:1] == "{" for segment in candidate.segments):
+                self._dynamic.setdefault(len(candidate.segments), []).append(candidate)
+            else:
+                self._static.setdefault("/".join(candidate.segments), []).append(candidate)
+
+    def _matches(self, path: str) -> list[tuple[Route, dict[str, str]]]:
+        stripped = path.strip("/")
+        found: list[tuple[Route, dict[str, str]]] = [
+            (r, {}) for r in self._static.get(stripped, ())
+        ]
+        parts = stripped.split("/")
+        for candidate in self._dynamic.get(len(parts), ()):
+            params = candidate.match(parts)
+            if params is not None:
+                found.append((candidate, params))
+        return found
 
     def handle(self, call: Call) -> HttpResponse:
         request = call.request
-        parts = request.path.strip("/").split("/")
-        candidates = self._by_length.get(len(parts), ())
-        matches = [(r, p) for r in candidates if (p := r.match(parts)) is not None]
+        matches = self._matches(request.path)
         if not matches:
             raise NotFound(f"no route for {request.path}; see GET /v1/openapi.json")
         for candidate, params in matches:
