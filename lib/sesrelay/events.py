@@ -27,8 +27,10 @@ def _as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+#: The shapes other than the function URL's build their validators on first use (defer_build):
+#: a cold start pays only for the event it was started by.
 class RequestContext(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     requestId: str | None = None
     sourceIp: str | None = None
@@ -57,12 +59,14 @@ class FunctionUrlEvent(BaseModel):
 class ApiGatewayEvent(FunctionUrlEvent):
     """The legacy API Gateway (and TSE gateway) shape."""
 
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
     requestContext: RequestContext = Field(default_factory=RequestContext)
     queryStringParameters: dict[str, Any] | None = None
 
 
 class TimerEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     Type: str
     TriggerName: str = Field(min_length=1)

@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sesrelay.errors import FieldError, InvalidInput
-from sesrelay.ses.models import validate_get_send_email_status, validate_list_send_tasks
 
 #: query name -> (SES name, is an integer)
 BATCH_TASKS = {
@@ -59,9 +58,16 @@ def _convert(
     return result
 
 
+# The query models are imported on first use: a function that only sends never builds them.
+
+
 def batch_task_query(query: Mapping[str, str]) -> dict[str, Any]:
+    from sesrelay.ses.query_models import validate_list_send_tasks
+
     return _convert(query, BATCH_TASKS, validate_list_send_tasks)
 
 
 def email_status_query(query: Mapping[str, str]) -> dict[str, Any]:
+    from sesrelay.ses.query_models import validate_get_send_email_status
+
     return _convert(query, EMAIL_STATUS, validate_get_send_email_status)

@@ -7,35 +7,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
 from sesrelay.gateway import SEND_ACTIONS, SesGateway
 from sesrelay.logs import mask_email
 from sesrelay.sending.outcome import Guard, SendKind, SendOutcome, failed
-from sesrelay.ses.models import (
-    BatchSendEmailParams,
-    SendEmailParams,
-    validate_batch_send_email,
-    validate_send_email,
-)
+from sesrelay.ses.addresses import sender_address
+from sesrelay.ses.send_email import validate_send_email
 from sesrelay.settings import Settings
 from sesrelay.state import StateStore
 
+if TYPE_CHECKING:
+    from sesrelay.ses.batch_send_email import BatchSendEmailParams
+    from sesrelay.ses.send_email import SendEmailParams
+
+    Params = SendEmailParams | BatchSendEmailParams
+
 R = TypeVar("R")
-Params = SendEmailParams | BatchSendEmailParams
 
 
 class SenderNotAllowed(RelayError):
     code = "sender_not_allowed"
-
-
-def sender_address(from_field: str) -> str:
-    """`Team <noreply@example.com>` -> `noreply@example.com` (already validated syntax)."""
-    if from_field.endswith(">") and "<" in from_field:
-        return from_field[from_field.rindex("<") + 1 : -1].strip()
-    return from_field.strip()
 
 
 def check_sender(from_field: str, allowed: Sequence[str]) -> None:
@@ -179,5 +173,8 @@ def validate(action: str, raw: object, *, now: datetime, allow_simple: bool) -> 
     if action == "SendEmail":
         return validate_send_email(raw, now=now, allow_simple=allow_simple)
     if action == "BatchSendEmail":
+        # Imported on first use: a function that only sends SendEmail never builds this model.
+        from sesrelay.ses.batch_send_email import validate_batch_send_email
+
         return validate_batch_send_email(raw, now=now, allow_simple=allow_simple)
     raise InvalidInput([FieldError("action", f"must be one of {', '.join(SEND_ACTIONS)}")])

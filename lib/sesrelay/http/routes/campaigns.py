@@ -21,7 +21,8 @@ from sesrelay.sending.idempotency import (
     fingerprint,
     key_hash,
 )
-from sesrelay.sending.pipeline import check_sender, sender_address
+from sesrelay.sending.pipeline import check_sender
+from sesrelay.ses.addresses import sender_address
 
 if TYPE_CHECKING:
     from sesrelay.campaigns.rows import RowValidator

@@ -44,7 +44,8 @@ KNOWN_EVENTS = frozenset({*EVENT_IDS.values(), "processed"})
 class SesEvent(BaseModel):
     """One callback. Vendor envelope: unknown fields ignored, types lenient (doc says str/int)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Built on first use: a cold start for any other route does not pay for it.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     event: str | None = None
     eventid: int | None = None
