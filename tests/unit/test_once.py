@@ -145,6 +145,26 @@ def test_a_sent_mail_is_reported_sent_even_if_it_cannot_be_recorded(clock: Manua
     assert send.runs == 1
 
 
+class DeafStore(ForgetfulStore):
+    """Cannot record nor free anything once SES has answered."""
+
+    def delete(self, key: str, expected_version: int | None = None) -> bool:
+        raise StateStoreError("gone")
+
+
+@pytest.mark.parametrize("kind", [SendKind.OUTCOME_UNKNOWN, SendKind.RETRY_LATER, SendKind.REFUSED])
+def test_a_store_failure_after_ses_answered_never_changes_the_answer(
+    clock: ManualClock, kind: SendKind
+) -> None:
+    """Reporting the store failure instead (retry later) would invite a retry that sends twice."""
+    store = DeafStore(clock)
+    send = Sender(failure(kind))
+    assert run(store, clock, send) == ("answered", kind.value)
+    with pytest.raises(IdempotencyInProgress):  # the claim still holds the key
+        run(store, clock, send)
+    assert send.runs == 1
+
+
 def test_the_state_store_down_raises_before_anything_is_sent(clock: ManualClock) -> None:
     store = MemoryStateStore(clock)
     store.close()

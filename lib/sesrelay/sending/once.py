@@ -14,7 +14,13 @@ from typing import Generic, TypeVar
 
 from sesrelay.clock import Deadline
 from sesrelay.logs import log
-from sesrelay.sending.outcome import Execute, IdempotencyInProgress, SendKind, SendOutcome
+from sesrelay.sending.outcome import (
+    KEEPS_KEY,
+    Execute,
+    IdempotencyInProgress,
+    SendKind,
+    SendOutcome,
+)
 from sesrelay.state import StateStore, StateStoreError
 
 CLAIM_MARGIN_SECONDS = 5.0
@@ -59,17 +65,21 @@ class SendOnce(Generic[R]):
         return answer(outcome)
 
     def _record(self, store: StateStore, outcome: SendOutcome) -> None:
-        if outcome.kind is SendKind.SENT:
-            try:
-                store.put(self.key, json.dumps({"state": "sent"}), self.remember_seconds)
-            except StateStoreError:
-                # The mail is sent: say so. The claim keeps blocking redeliveries until it expires.
-                log.error(
-                    "could not record a sent key",
-                    extra={"fields": {"code": "state_store_unavailable"}},
-                )
-        elif outcome.kind is SendKind.OUTCOME_UNKNOWN:
-            record = {"state": "outcome_unknown", "code": outcome.failure.code}
-            store.put(self.key, json.dumps(record), self.remember_seconds)
-        else:  # SES surely did not act: the next delivery may send
-            store.delete(self.key)
+        """Remember how the run ended. SES has answered by now, so a store failure here must not
+        change the answer: reporting it as retry-later would invite a retry that sends again.
+        The claim then keeps blocking the key until it expires."""
+        try:
+            if outcome.kind in KEEPS_KEY:
+                record = {"state": outcome.kind.value}
+                if outcome.kind is SendKind.OUTCOME_UNKNOWN:
+                    record["code"] = outcome.failure.code
+                store.put(self.key, json.dumps(record), self.remember_seconds)
+            else:  # SES surely did not act: the next delivery may send
+                store.delete(self.key)
+        except StateStoreError:
+            log.error(
+                "could not record how a send ended",
+                extra={
+                    "fields": {"code": "state_store_unavailable", "outcome": outcome.kind.value}
+                },
+            )
