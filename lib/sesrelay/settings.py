@@ -61,6 +61,16 @@ def redact_state_url(url: str) -> str:
     return f"{scheme}://{shown}@{hostpart}"
 
 
+def packaged_config_path(path: Path) -> Path:
+    """`sesrelay package` ships the config as JSON: a `.yaml`/`.yml` path that does not exist but
+    has a `.json` beside it reads the JSON (an SESRELAY_CONFIG written for the checkout works)."""
+    if path.suffix.lower() in (".yaml", ".yml") and not path.exists():
+        packaged = path.with_suffix(".json")
+        if packaged.is_file():
+            return packaged
+    return path
+
+
 #: The credential fields: SecretStr, revealed only by the SDK gateway.
 _SECRET_FIELDS = ("secret_id", "secret_key", "session_token")
 

@@ -8,31 +8,14 @@ from typing import TYPE_CHECKING
 
 from sesrelay.clock import Clock, SystemClock
 from sesrelay.gateway import SesGateway, UnconfiguredGateway
-from sesrelay.settings import Settings
+from sesrelay.receivers import ReceiverCache
+from sesrelay.settings import Settings, packaged_config_path
 
 if TYPE_CHECKING:
     from sesrelay.config.model import RelayConfig
     from sesrelay.ratelimit import SesThrottle
     from sesrelay.state import StateStore
     from sesrelay.webhooks.mapping import CompiledMapping
-
-
-class ReceiverCache:
-    """Recipient group name -> ReceiverId, kept for the life of a warm instance (a timer job
-    names its group; SES's ListReceivers is asked once)."""
-
-    def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-
-    def get(self, name: str) -> int | None:
-        return self._ids.get(name)
-
-    def put(self, name: str, receiver_id: int) -> None:
-        self._ids[name] = receiver_id
-
-    def clear(self) -> None:
-        """Forget every group, e.g. after SES said a remembered ReceiverId no longer exists."""
-        self._ids.clear()
 
 
 @dataclass
@@ -48,11 +31,16 @@ class Services:
 
     @property
     def config(self) -> RelayConfig:
-        """sesrelay.yaml, loaded on first use; absent file = no jobs and no webhook sources."""
+        """The config file (sesrelay.json in the zip, sesrelay.yaml in a checkout), loaded on
+        first use."""
         if self._config is None:
             from sesrelay.config.model import load_config
 
-            self._config = load_config(self.settings.config_path, required=False)
+            # A file named in SESRELAY_CONFIG must exist; the default one may be absent (no
+            # jobs, no webhook sources).
+            named = "config_path" in self.settings.model_fields_set
+            path = packaged_config_path(self.settings.config_path)
+            self._config = load_config(path, required=named)
         return self._config
 
     @property
