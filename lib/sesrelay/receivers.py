@@ -1,4 +1,5 @@
-"""SES's recipient groups as ListReceivers pages them: the one pager, with a cap on its pages.
+"""SES's recipient groups as ListReceivers pages them: the one pager, with a cap on its pages,
+and the per-instance cache of group name -> ReceiverId.
 
 Used by timer jobs (a group looked up by its name) and campaigns (their groups, by name prefix).
 """
@@ -57,3 +58,21 @@ def iter_receivers(
         f"(ListReceivers stopped after {max_pages} pages): delete the groups no longer needed "
         "(DeleteReceiver) or give the group a more distinctive name"
     )
+
+
+class ReceiverCache:
+    """Recipient group name -> ReceiverId, kept for the life of a warm instance (a timer job
+    names its group; SES's ListReceivers is asked once)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def get(self, name: str) -> int | None:
+        return self._ids.get(name)
+
+    def put(self, name: str, receiver_id: int) -> None:
+        self._ids[name] = receiver_id
+
+    def clear(self) -> None:
+        """Forget every group, e.g. after SES said a remembered ReceiverId no longer exists."""
+        self._ids.clear()

@@ -13,8 +13,8 @@ from sesrelay.clock import Deadline, ManualClock
 from sesrelay.config.model import JobConfig, RelayConfig
 from sesrelay.config.ticks import resolve_timezone, tick_values
 from sesrelay.errors import InvalidInput, SesError
+from sesrelay.receivers import ReceiverCache
 from sesrelay.timers.jobs import parse_tick_time, resolve_job
-from sesrelay.wiring import ReceiverCache
 
 TICK = datetime(2026, 1, 4, 18, 30, tzinfo=timezone.utc)  # Sunday in UTC, Monday in Shanghai
 DIGEST: dict[str, Any] = {

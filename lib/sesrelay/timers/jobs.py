@@ -10,8 +10,7 @@ from sesrelay.clock import Deadline
 from sesrelay.config.ticks import render_job_params
 from sesrelay.errors import FieldError, InvalidInput
 from sesrelay.gateway import SesGateway
-from sesrelay.receivers import iter_receivers
-from sesrelay.wiring import ReceiverCache
+from sesrelay.receivers import ReceiverCache, iter_receivers
 
 if TYPE_CHECKING:
     from sesrelay.config.model import RelayConfig
