@@ -8,8 +8,8 @@ from typing import Any
 from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError
 from sesrelay.gateway import SEND_ACTIONS
-from sesrelay.sending.outcome import SendKind, SendOutcome, failed
-from sesrelay.sending.pipeline import Pipeline, SendRequest
+from sesrelay.sending.outcome import SendKind, SendOutcome
+from sesrelay.sending.pipeline import Pipeline, SendRequest, logged_failure
 from sesrelay.wiring import Services
 
 ACTIONS = SEND_ACTIONS
@@ -25,7 +25,7 @@ def handle_direct(
     try:
         action = _action_of(event)
     except InvalidInput as error:
-        return reply(failed(error))
+        return reply(logged_failure(error, log))
     request = SendRequest(action, event["params"], entry="direct")
     return Pipeline(services).send(request, deadline, log, reply)
 

@@ -139,9 +139,10 @@ def test_a_bad_message_is_a_summary_without_any_call(
     message: object, code: str, field: str | None
 ) -> None:
     ses = FakeSes()
-    reply, _ = run(services_with(ses), tick(message))
+    reply, fields = run(services_with(ses), tick(message))
     assert reply["ok"] is False
     assert reply["error"]["code"] == code
+    assert (fields["outcome"], fields["code"]) == ("refused", code)  # the log says so too
     if field is not None:
         assert field in {e["field"] for e in reply["error"]["errors"]}
     assert ses.calls == []

@@ -118,7 +118,7 @@ class Pipeline:
         try:
             params = self.admit(request, log)
         except RelayError as error:
-            return answer(self._failed(error, log))
+            return answer(logged_failure(error, log))
 
         def execute() -> SendOutcome:
             return self._call_ses(request.action, params, deadline, log)
@@ -128,7 +128,7 @@ class Pipeline:
         try:
             return guard.run(self._services.state, deadline, execute, answer)
         except RelayError as error:  # the guard could neither run nor answer from the store
-            return answer(self._failed(error, log))
+            return answer(logged_failure(error, log))
 
     def admit(self, request: SendRequest, log: dict[str, Any]) -> Params:
         """The validated parameters, once the sender is allowed; InvalidInput or
@@ -153,19 +153,21 @@ class Pipeline:
         try:
             result = self._services.ses.call(action, params.to_ses(), deadline)
         except RelayError as error:
-            return self._failed(error, log)
+            return logged_failure(error, log)
         log["ses_request_id"] = result.get("RequestId")
         log["outcome"] = SendKind.SENT.value
         return SendOutcome(SendKind.SENT, result=result)
 
-    @staticmethod
-    def _failed(error: RelayError, log: dict[str, Any]) -> SendOutcome:
-        outcome = failed(error)
-        log["outcome"] = outcome.kind.value
-        log["code"] = error.code
-        if isinstance(error, SesError):
-            log["ses_request_id"] = error.request_id
-        return outcome
+
+def logged_failure(error: RelayError, log: dict[str, Any]) -> SendOutcome:
+    """The outcome class of a failure, written into the invocation's log (`outcome`, `code`).
+    Entry points use it too for input refused before a send request could be made."""
+    outcome = failed(error)
+    log["outcome"] = outcome.kind.value
+    log["code"] = error.code
+    if isinstance(error, SesError):
+        log["ses_request_id"] = error.request_id
+    return outcome
 
 
 def validate(action: str, raw: object, *, now: datetime, allow_simple: bool) -> Params:

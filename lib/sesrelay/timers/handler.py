@@ -23,8 +23,8 @@ from sesrelay.errors import (
 from sesrelay.events import MAX_TIMER_MESSAGE_BYTES, TimerEvent, parse_timer_event
 from sesrelay.gateway import SEND_ACTIONS
 from sesrelay.sending.once import SendOnce
-from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome, failed
-from sesrelay.sending.pipeline import Pipeline, SendRequest
+from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome
+from sesrelay.sending.pipeline import Pipeline, SendRequest, logged_failure
 from sesrelay.wiring import Services
 
 #: How long a finished tick is remembered: far beyond SCF's retry window (6 h by default).
@@ -141,7 +141,7 @@ def handle_timer(
             return _finish_campaigns(services, deadline, reply)
         action, raw, label = resolve_message(data, tick, services, deadline)
     except RelayError as error:  # SES was not asked to send: e.g. an unknown job
-        return reply.outcome(failed(error))
+        return reply.outcome(logged_failure(error, fields))
     fields["job"] = label
     reply.key = f"timer:{tick.TriggerName}:{tick.Time}"
     guard = SendOnce(
@@ -169,6 +169,6 @@ def _finish_campaigns(services: Services, deadline: Deadline, reply: TickReply) 
     try:
         summary = finish_pending(services, deadline)
     except SesError as error:
-        return reply.outcome(failed(error))
+        return reply.outcome(logged_failure(error, reply.fields))
     reply.fields["status"] = "finished"
     return {"ok": True, "status": "finished", **summary}

@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel
 
 from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput
-from sesrelay.ses.models import BatchSendEmailParams, SendEmailParams
+from sesrelay.ses.batch_send_email import BatchSendEmailParams
+from sesrelay.ses.send_email import SendEmailParams
 from sesrelay.ses.validation import model_in
 
 ROOT_KEYS = ("headers", "query", "body")

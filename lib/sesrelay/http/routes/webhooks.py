@@ -7,9 +7,9 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sesrelay.errors import FieldError, InvalidInput, RelayError
-from sesrelay.events import MAX_BODY_BYTES, HttpResponse
+from sesrelay.events import HttpResponse
 from sesrelay.http.problems import error_response, json_response
-from sesrelay.http.router import Call, NotFound, PayloadTooLarge, Route, route
+from sesrelay.http.router import Call, NotFound, Route, check_body_size, route
 from sesrelay.sending.once import SendOnce
 from sesrelay.sending.outcome import SendKind, SendOutcome
 from sesrelay.sending.pipeline import Pipeline, SendRequest
@@ -113,8 +113,7 @@ def _verify(call: Call, name: str, source: Any) -> str:
 
     services = call.services
     request = call.request
-    if len(request.body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge("the body is over 6 MB")
+    check_body_size(request)
     secrets = [v for env in source.secret_env if (v := services.settings.secret(env))]
     if not secrets:
         raise WebhookNotConfigured(
