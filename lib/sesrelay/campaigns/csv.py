@@ -1,7 +1,7 @@
 """Recipients from a CSV file: a header line, one email column, every other column a variable.
 
 Streams line by line (the file may be far larger than memory) into (email, data) pairs for
-campaign_rows.RowValidator; a ragged row becomes a MALFORMED pair, reported by index.
+campaigns.rows.RowValidator; a ragged row becomes a MALFORMED pair, reported by index.
 """
 
 from __future__ import annotations

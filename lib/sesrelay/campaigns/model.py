@@ -1,6 +1,6 @@
 """A campaign's request (the SES field rules of BatchSendEmail, reused) and its persisted state.
 
-The state record never holds the recipient list: rows live in block records (campaign_store).
+The state record never holds the recipient list: rows live in block records (campaigns.store).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ _TAG_RE = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]*>")
 # the TemplateData text sesrelay uploads; its UTF-8 byte length is what the 800 B rule limits.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _SYNC_EVERY = 8192  # rows between counter updates that a progress display may read
-# A fast path only: it accepts a subset of what ses_fields.is_email_address accepts (a short
+# A fast path only: it accepts a subset of what ses.addresses.is_email_address accepts (a short
 # address of letters, digits, "._+-" and a letter TLD); anything else gets the full check.
 _PLAIN_ADDRESS = re.compile(
     r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+[A-Za-z]{2,}"

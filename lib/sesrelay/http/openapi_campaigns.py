@@ -1,6 +1,6 @@
 """OpenAPI description of the campaign routes: request and answer shapes as pydantic models.
 
-For the document only: bodies are validated by campaign_model (fields) and campaign_rows
+For the document only: bodies are validated by campaigns.model (fields) and campaigns.rows
 (recipients, streamed, without a model per row).
 """
 
