@@ -7,6 +7,9 @@ from typing import Any
 
 from sesrelay.errors import FieldError, InvalidInput
 
+#: Every integer SES takes fits in 64 bits (20 digits); longer ones are refused before int(),
+#: which raises for numbers of over 4,300 digits.
+MAX_INT_DIGITS = 20
 #: query name -> (SES name, is an integer)
 BATCH_TASKS = {
     "offset": ("Offset", True),
@@ -41,6 +44,9 @@ def _convert(
             text = value.strip()
             if not (text.isascii() and text.lstrip("-").isdigit()):
                 errors.append(FieldError(name, "must be an integer"))
+                continue
+            if len(text.lstrip("-")) > MAX_INT_DIGITS:
+                errors.append(FieldError(name, f"must have at most {MAX_INT_DIGITS} digits"))
                 continue
             params[ses_name] = int(text)
         else:

@@ -4,11 +4,11 @@ imports a route module, so route tables are plain values joined once by `http.ap
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sesrelay import jsontext
 from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError
 from sesrelay.events import MAX_BODY_BYTES, HttpRequest, HttpResponse
@@ -146,12 +146,7 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedRequest("the body is not valid UTF-8") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedRequest(
-            f"the body is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    data = jsontext.parse(text)
     if not isinstance(data, dict):
         kind = "an array" if isinstance(data, list) else "a JSON scalar"
         raise InvalidInput([FieldError("", f"the body must be a JSON object, not {kind}")])

@@ -8,9 +8,9 @@ failure returns a summary.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from sesrelay import jsontext
 from sesrelay.clock import Deadline
 from sesrelay.errors import (
     FieldError,
@@ -43,10 +43,7 @@ def _failure(code: str, message: str, errors: list[FieldError] | None = None) ->
 def parse_message(message: str) -> dict[str, Any]:
     if len(message.encode("utf-8")) > MAX_TIMER_MESSAGE_BYTES:
         raise InvalidInput([FieldError("Message", "must be at most 4 KB (SCF timer limit)")])
-    try:
-        data = json.loads(message) if message.strip() else None
-    except json.JSONDecodeError:
-        data = None
+    data = jsontext.parse(message, "Message") if message.strip() else None
     if not isinstance(data, dict):
         raise MalformedRequest(
             'Message must be a JSON object: {"job": "<name>"} or {"action": ..., "params": {...}}'

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
@@ -21,7 +20,8 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel
 
-from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput
+from sesrelay import jsontext
+from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput, MalformedRequest
 from sesrelay.ses.batch_send_email import BatchSendEmailParams
 from sesrelay.ses.send_email import SendEmailParams
 from sesrelay.ses.validation import model_in
@@ -91,8 +91,8 @@ def delivery_document(
     if content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         parsed = dict(parse_qsl(text, keep_blank_values=True))  # e.g. Slack's `payload=...`
     else:
-        with contextlib.suppress(ValueError):  # not JSON: expressions see the text
-            parsed = json.loads(text)
+        with contextlib.suppress(MalformedRequest):  # not JSON: expressions see the text
+            parsed = jsontext.parse(text)
     lowered = {str(name).lower(): value for name, value in headers.items()}
     return {"headers": lowered, "query": dict(query), "body": parsed}
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sesrelay import jsontext
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
 from sesrelay.events import HttpResponse
 from sesrelay.http.auth import Unauthorized
@@ -109,9 +109,10 @@ def _check_token(call: Call) -> list[str]:
 
 def parse_events(body: bytes) -> list[SesEvent]:
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
         raise MalformedRequest("the callback body is not JSON") from None
+    data = jsontext.parse(text, "the callback body")
     items = data if isinstance(data, list) else [data]
     events = []
     errors: list[FieldError] = []
