@@ -11,7 +11,7 @@ from sesrelay.clock import Deadline
 from sesrelay.direct import handle_direct, is_direct_event
 from sesrelay.errors import RelayError
 from sesrelay.events import HttpResponse, parse_http_event
-from sesrelay.http.problems import error_response, problem
+from sesrelay.http.problems import INTERNAL_DETAIL, error_response, problem
 from sesrelay.wiring import Services
 
 ACCEPTED_SHAPES = (
@@ -106,9 +106,13 @@ def handle_http_event(
         return handle_http(call)
     except RelayError as error:
         fields["code"] = error.code
+        if error.code in INTERNAL_DETAIL:
+            fields["detail"] = error.message  # for the operator; the caller gets the fixed text
         return error_response(error, request_id)
     except Exception:
-        logging.getLogger(logs.LOGGER_NAME).exception("unhandled error in %s", request.path)
+        # The route template, not the path: a path segment can be a credential.
+        where = fields.get("route") or request.method
+        logging.getLogger(logs.LOGGER_NAME).exception("unhandled error in %s", where)
         fields["code"] = "internal_error"
         return problem(
             500,

@@ -232,6 +232,8 @@ def test_connection_refused_is_retryable_and_retried() -> None:
     assert caught.value.code == "ClientNetworkError"
     assert caught.value.outcome is Outcome.RETRYABLE
     assert caught.value.attempts == 3
+    # In words that name no host, port or library: it reaches answers and campaign LastError.
+    assert caught.value.message == "the connection to SES was refused"
 
 
 def test_no_time_left_means_no_call(emu: EmulatorServer) -> None:

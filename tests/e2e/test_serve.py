@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,8 @@ class Served:
     banner: list[str]
     stderr_path: Path
     pump: threading.Thread
+    #: Every stdout line so far (the banner, then one JSON log line per invocation).
+    stdout: list[str] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -63,11 +65,13 @@ def start_serve(tmp: Path, **extra: str) -> Served:
             stdout=subprocess.PIPE, stderr=stderr, text=True, env=serve_env(tmp, **extra), cwd=tmp,
         )  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()
+    captured: list[str] = []
 
     def drain() -> None:  # keeps reading stdout, so invocation logs never fill the pipe
         assert proc.stdout is not None
         with proc.stdout:
             for line in proc.stdout:
+                captured.append(line.rstrip("\n"))
                 lines.put(line.rstrip("\n"))
         lines.put(None)
 
@@ -81,14 +85,14 @@ def start_serve(tmp: Path, **extra: str) -> Served:
         except queue.Empty:
             line = None
         if line is None:
-            stop(Served(proc, banner, stderr_path, pump))
+            stop(Served(proc, banner, stderr_path, pump, captured))
             raise AssertionError(
                 "no `listening on` line; stdout:\n" + "\n".join(banner)
                 + "\nstderr:\n" + stderr_path.read_text(errors="replace")
             )  # fmt: skip
         banner.append(line)
         if line.startswith("listening on http://"):
-            return Served(proc, banner, stderr_path, pump)
+            return Served(proc, banner, stderr_path, pump, captured)
 
 
 def stop(served: Served, sig: int = signal.SIGTERM) -> int:

@@ -451,11 +451,13 @@ def test_state_url_password_never_reaches_logs_or_replies(
     assert reply["statusCode"] == 503
     body = json.loads(reply["body"])
     assert body["code"] == "state_store_unavailable"
+    assert str(closed_port) not in body["detail"]  # no internal host or port in the answer
     assert reply["headers"]["retry-after"]
     captured = capsys.readouterr()
     [line] = [entry for entry in _log_lines(captured.out) if entry.get("message") == "invocation"]
     assert line["status"] == 503
     assert line["code"] == "state_store_unavailable"
+    assert str(closed_port) in line["detail"]  # the operator's log says which store
     everything = captured.out + captured.err + json.dumps(reply)
     for secret in (REDIS_PASSWORD, DEFAULT_SECRET_KEY, API_KEY, RAW_IDEMPOTENCY_KEY):
         assert secret not in everything

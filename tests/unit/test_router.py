@@ -76,6 +76,16 @@ def test_a_known_path_with_another_method_is_405_naming_the_allowed_ones() -> No
     assert dynamic.value.allow == "GET"
 
 
+def test_errors_never_echo_the_path_which_may_hold_a_credential() -> None:
+    for method, path, error in (
+        ("GET", "/v1/secret-token-123/x", NotFound),
+        ("DELETE", "/v1/things/secret-token-123", MethodNotAllowed),
+    ):
+        with pytest.raises(error) as caught:
+            Router(ROUTES).handle(_call(method, path))
+        assert "secret-token-123" not in caught.value.message
+
+
 def test_an_empty_parameter_does_not_match() -> None:
     with pytest.raises(NotFound):
         Router(ROUTES).handle(_call("POST", "/v1/things/t-1/notes/"))

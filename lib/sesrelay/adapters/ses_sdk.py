@@ -206,7 +206,7 @@ class SdkSesGateway:
             message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
             raise SesError(
                 code,
-                _short(message),
+                _network_phrase(code, message) or _short(message),
                 request_id=exc.get_request_id() or None,
                 outcome=classify(action, code, message),
                 action=action,
@@ -216,3 +216,35 @@ class SdkSesGateway:
 def _short(message: str, limit: int = 300) -> str:
     message = " ".join(message.split())
     return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+#: What a network failure was, in words that name no host, port or library (the SDK's own text
+#: quotes `HTTPConnectionPool(host=..., port=...)`, which must not reach an answer or LastError).
+_NETWORK_PHRASES = (
+    (("Connection refused",), "the connection to SES was refused"),
+    (
+        (
+            "NameResolutionError",
+            "Failed to resolve",
+            "Name or service not known",
+            "Temporary failure in name resolution",
+        ),
+        "the SES host name did not resolve",
+    ),
+    (("ConnectTimeoutError", "Connect timed out"), "connecting to SES timed out"),
+    (("Read timed out", "ReadTimeoutError"), "SES did not answer in time (read timeout)"),
+    (("SSLError",), "the TLS handshake with SES failed"),
+    (
+        ("Connection aborted", "RemoteDisconnected", "Connection reset"),
+        "the connection to SES was dropped",
+    ),
+)
+
+
+def _network_phrase(code: str, message: str) -> str | None:
+    if code not in ("ClientNetworkError", "ServerNetworkError"):
+        return None
+    for markers, phrase in _NETWORK_PHRASES:
+        if any(marker in message for marker in markers):
+            return phrase
+    return "a network error talking to SES"

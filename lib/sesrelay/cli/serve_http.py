@@ -96,6 +96,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except TimeoutError:
             return problem_reply(408, "request_timeout", "the body did not arrive in time", rid)
 
+    # The access log names the method, the path without its query string (clients put keys
+    # there) with the SES callback token masked, and the status: never the raw request line.
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self._log(code)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # http.server's own errors quote the raw request line: only the status is logged.
+        self._log(args[0] if args else "-")
+
+    def _log(self, status: object) -> None:
+        # `command` and `path` are unset when the request line itself could not be read.
+        path = loggable_path(getattr(self, "path", None) or "")
+        sys.stderr.write(f"{getattr(self, 'command', None) or '-'} {path} {status}\n")
+
     def _send(self, reply: HttpReply, *, close: bool = False) -> None:
         self.send_response(reply.status)
         for name, value in reply.headers:
@@ -110,6 +124,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def loggable_path(raw: str) -> str:
+    """`/v1/ses-events/<token>?k=v` -> `/v1/ses-events/***`: no query, no callback token."""
+    path = raw.split("?", 1)[0]
+    prefix = "/v1/ses-events/"
+    if path.startswith(prefix) and len(path) > len(prefix):
+        return prefix + "***"
+    return path
 
 
 class LocalServer(ThreadingHTTPServer):

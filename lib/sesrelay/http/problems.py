@@ -50,6 +50,8 @@ CODES: dict[str, tuple[int, str]] = {
 }
 
 RETRY_AFTER_SECONDS = "1"
+#: Codes whose error message describes our infrastructure, not the caller's request.
+INTERNAL_DETAIL = frozenset({"state_store_unavailable"})
 
 
 def ses_status(error: SesError) -> int:
@@ -124,10 +126,13 @@ def error_response(error: RelayError, request_id: str | None) -> HttpResponse:
     allow = getattr(error, "allow", None)
     if allow:
         headers["allow"] = allow
+    # The store's own message names its host and port (an internal address): it goes to the
+    # log, the caller gets the code's fixed text.
+    detail = CODES[code][1] if code in INTERNAL_DETAIL else error.message
     return problem(
         status,
         code,
-        error.message,
+        detail,
         request_id=request_id,
         errors=errors,
         extra=extra,

@@ -113,7 +113,8 @@ class Router:
         request = call.request
         matches = self._matches(request.path)
         if not matches:
-            raise NotFound(f"no route for {request.path}; see GET /v1/openapi.json")
+            # The path is not echoed: a path segment can be a credential (the SES callback token).
+            raise NotFound("no route for this path; see GET /v1/openapi.json")
         for candidate, params in matches:
             if candidate.method == request.method:
                 call.log["route"] = f"{candidate.method} {candidate.template}"
@@ -124,7 +125,7 @@ class Router:
                     )
                 return candidate.handler(call)
         allow = ", ".join(sorted({r.method for r, _ in matches}))
-        raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}", allow)
+        raise MethodNotAllowed(f"{request.method} is not allowed on this path; use {allow}", allow)
 
 
 def check_body_size(request: HttpRequest) -> None:

@@ -17,7 +17,7 @@ from sesrelay.sending.outcome import Guard, SendKind, SendOutcome, failed
 from sesrelay.ses.addresses import sender_address
 from sesrelay.ses.send_email import validate_send_email
 from sesrelay.settings import Settings
-from sesrelay.state import StateStore
+from sesrelay.state import StateStore, StateStoreError
 
 if TYPE_CHECKING:
     from sesrelay.ses.batch_send_email import BatchSendEmailParams
@@ -167,6 +167,8 @@ def logged_failure(error: RelayError, log: dict[str, Any]) -> SendOutcome:
     log["code"] = error.code
     if isinstance(error, SesError):
         log["ses_request_id"] = error.request_id
+    elif isinstance(error, StateStoreError):
+        log["detail"] = error.message  # which store failed, for the operator only
     return outcome
 
 
