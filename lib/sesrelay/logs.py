@@ -42,7 +42,12 @@ class JsonFormatter(logging.Formatter):
             data.update(fields)
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        text = json.dumps(data, ensure_ascii=False, default=str)
+        if not text.isascii():
+            # A lone surrogate (from a caller's JSON "\ud800") cannot be written as UTF-8: the
+            # whole line would be lost. It becomes "?"; everything else stays readable.
+            text = text.encode("utf-8", "replace").decode("utf-8")
+        return text
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]

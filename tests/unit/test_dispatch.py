@@ -128,3 +128,12 @@ def test_a_refused_direct_send_logs_the_code_as_its_status(
         "refused",
         "validation_error",
     )
+
+
+def test_a_lone_surrogate_in_logged_text_does_not_lose_the_log_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.configure()
+    logs.invocation(request_id="r-1", trigger="http", detail="bad \ud800 text")
+    [line] = log_lines(capsys)
+    assert line["detail"] == "bad ? text"
