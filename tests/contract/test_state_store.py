@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from sesrelay.adapters.state_memory import MemoryStateStore
+from sesrelay.adapters.state_memory import DEFAULT_MAX_KEYS, MemoryStateStore
 from sesrelay.adapters.state_redis import RedisStateStore
 from sesrelay.adapters.state_sqlite import SqliteStateStore
 from sesrelay.adapters.state_url import open_state_store
@@ -435,6 +435,82 @@ def test_memory_forgets_expired_entries_without_being_asked() -> None:
     for i in range(200):
         store.put(f"new-{i}", "v", LONG_TTL)
     assert len(store._data) == 200  # the sweep ran; no expired entry is left behind
+
+
+def test_memory_full_of_guarding_keys_refuses_a_new_key_and_keeps_every_live_one() -> None:
+    clock = ManualClock()
+    store = MemoryStateStore(clock, max_keys=3)
+    for name in ("idem:a", "once:b", "campaign:c"):
+        assert store.claim(name, "held", LONG_TTL) is None
+    with pytest.raises(StateStoreError, match="full"):
+        store.claim("idem:new", "v", LONG_TTL)
+    with pytest.raises(StateStoreError, match="full"):
+        store.put("once:new", "v", LONG_TTL)
+    assert store.get("idem:new") is None
+    # Every live claim still holds: a repeat of any of them loses, so nothing is sent twice.
+    for name in ("idem:a", "once:b", "campaign:c"):
+        assert store.claim(name, "again", LONG_TTL) == StateRecord("held", 1)
+    # Writing a key that exists needs no room: a guard can always record its send's outcome.
+    assert store.put("idem:a", "sent", LONG_TTL) == StateRecord("sent", 2)
+    assert store.compare_and_set("once:b", 1, "done", LONG_TTL) == StateRecord("done", 2)
+    assert store.delete("campaign:c")
+    assert store.claim("idem:new", "v", LONG_TTL) is None  # a freed slot is usable at once
+
+
+def test_memory_full_store_drops_expired_keys_to_make_room() -> None:
+    clock = ManualClock()
+    store = MemoryStateStore(clock, max_keys=3)
+    store.claim("idem:short", "v", 5)
+    store.claim("idem:long-1", "v", LONG_TTL)
+    store.claim("idem:long-2", "v", LONG_TTL)
+    with pytest.raises(StateStoreError):
+        store.claim("idem:next", "v", LONG_TTL)
+    clock.advance(5)
+    assert store.claim("idem:next", "v", LONG_TTL) is None
+    assert sorted(store._data) == ["idem:long-1", "idem:long-2", "idem:next"]
+
+
+def test_memory_full_store_evicts_the_soonest_expiring_dedupe_keys_never_a_claim() -> None:
+    clock = ManualClock()
+    store = MemoryStateStore(clock, max_keys=200, evictable_prefixes=("sesevent:",))
+    assert store.claim("idem:early", "held", 300) is None  # expires before every dedupe key
+    for i in range(199):
+        clock.advance(1)
+        assert store.claim(f"sesevent:{i}", "1", LONG_TTL) is None
+    # A flood of new dedupe keys (and a new claim) finds room by forgetting the oldest ones.
+    for i in range(199, 1000):
+        assert store.claim(f"sesevent:{i}", "1", LONG_TTL) is None
+    assert store.claim("idem:late", "held", LONG_TTL) is None
+    assert len(store._data) <= 200
+    assert store.get("idem:early") == StateRecord("held", 1)
+    assert store.get("idem:late") == StateRecord("held", 1)
+    assert store.get("sesevent:999") is not None
+    assert store.get("sesevent:0") is None
+    kept = sorted(int(k.split(":")[1]) for k in store._data if k.startswith("sesevent:"))
+    assert kept == list(range(1000 - len(kept), 1000))  # the newest survive, oldest go first
+
+
+def test_memory_without_evictable_prefixes_never_evicts_a_live_key() -> None:
+    clock = ManualClock()
+    store = MemoryStateStore(clock, max_keys=2, evictable_prefixes=())
+    store.claim("sesevent:a", "1", LONG_TTL)
+    store.claim("sesevent:b", "1", LONG_TTL)
+    with pytest.raises(StateStoreError):
+        store.claim("sesevent:c", "1", LONG_TTL)
+    assert store.get("sesevent:a") is not None
+    assert store.get("sesevent:b") is not None
+
+
+@pytest.mark.parametrize("max_keys", [0, -1, 1.5, True])
+def test_memory_max_keys_must_be_a_positive_whole_number(max_keys: Any) -> None:
+    with pytest.raises(ValueError, match="max_keys"):
+        MemoryStateStore(ManualClock(), max_keys=max_keys)
+
+
+def test_memory_url_store_is_capped_by_default() -> None:
+    store = open_state_store("memory://", ManualClock())
+    assert isinstance(store, MemoryStateStore)
+    assert store._max_keys == DEFAULT_MAX_KEYS
 
 
 def test_sqlite_creates_parent_folders_and_uses_wal(tmp_path: Path) -> None:

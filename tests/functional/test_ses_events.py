@@ -150,7 +150,13 @@ def test_each_event_type_is_parsed_and_logged_with_the_address_masked(
     reply = runtime.handle(sample(name), CONTEXT)
 
     assert reply["statusCode"] == 200, reply
-    assert body_of(reply) == {"status": "ok", "received": 1, "duplicates": 0, "blacklisted": 0}
+    assert body_of(reply) == {
+        "status": "ok",
+        "received": 1,
+        "duplicates": 0,
+        "blacklisted": 0,
+        "invalid": 0,
+    }
     out = capsys.readouterr().out
     [line] = event_lines(out)
     assert line["event"] == kind
@@ -346,3 +352,92 @@ def test_blacklist_failure_is_logged_and_still_acknowledged(
     [warning] = [line for line in lines if line["level"] == "WARNING"]
     assert warning["code"] == "FailedOperation"
     assert custom_blacklist(runtime, clock) == []
+
+
+# --- invalid events --------------------------------------------------------------------------
+
+
+def hard_bounce_to(address: Any) -> Event:
+    event = sample("bounce-hard")
+    event["body"] = json.dumps({**payload("bounce-hard"), "email": address})
+    return event
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "not an address",
+        "hank@example.org\r\nBcc: all@example.org",  # a header injection attempt
+        "a" * 300 + "@example.org",  # past the 254-character address limit
+        "",
+        None,
+        ["hank@example.org"],
+        {"address": "hank@example.org"},
+    ],
+    ids=["no-at", "crlf", "too-long", "empty", "null", "array", "object"],
+)
+def test_an_event_whose_email_is_not_an_address_is_counted_invalid_and_never_blacklisted(
+    address: Any,
+    make_runtime: Callable[..., Runtime],
+    emulator: EmulatorServer,
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runtime = make_runtime(blacklist_on=["hard_bounce"])
+    capsys.readouterr()
+    reply = runtime.handle(hard_bounce_to(address), CONTEXT)
+    # 200, not 4xx: SES may retry a callback it was refused, and this one never gets better.
+    assert reply["statusCode"] == 200, reply
+    body = body_of(reply)
+    assert (body["received"], body["invalid"], body["blacklisted"]) == (1, 1, 0)
+    assert [error["field"] for error in body["errors"]] == ["0.email"]
+    assert emulator.call_counts().get("CreateCustomBlacklist", 0) == 0
+    assert custom_blacklist(runtime, clock) == []
+    out = capsys.readouterr().out
+    assert event_lines(out) == []
+    if isinstance(address, str) and address:
+        assert address not in out  # no value is echoed, neither in the log nor in the reply
+        assert address not in reply["body"]
+
+
+def test_valid_events_of_a_delivery_are_processed_beside_an_invalid_one(
+    make_runtime: Callable[..., Runtime], emulator: EmulatorServer, clock: ManualClock
+) -> None:
+    runtime = make_runtime(blacklist_on=["hard_bounce", "spamreport"])
+    event = sample("bounce-hard")
+    poisoned = {**payload("spamreport"), "email": "sam@example.org\nX: y", "taskId": "many"}
+    event["body"] = json.dumps([payload("bounce-hard"), poisoned, "not an event"])
+    reply = runtime.handle(event, CONTEXT)
+    assert reply["statusCode"] == 200
+    body = body_of(reply)
+    assert {k: body[k] for k in ("received", "invalid", "blacklisted", "duplicates")} == {
+        "received": 3,
+        "invalid": 2,
+        "blacklisted": 1,
+        "duplicates": 0,
+    }
+    assert sorted(e["field"] for e in body["errors"]) == ["1.email", "1.taskId", "2"]
+    assert custom_blacklist(runtime, clock) == ["hank@example.org"]
+    # The same delivery again: still 200, the valid event now a duplicate, nothing blacklisted.
+    again = body_of(runtime.handle(copy.deepcopy(event), CONTEXT))
+    assert (again["duplicates"], again["invalid"], again["blacklisted"]) == (1, 2, 0)
+    assert emulator.call_counts().get("CreateCustomBlacklist", 0) == 1
+
+
+@pytest.mark.parametrize("body", ['"bounce"', "42", "null", "true"])
+def test_a_body_that_is_neither_an_event_nor_an_array_is_422(
+    body: str, make_runtime: Callable[..., Runtime], problem: Problem
+) -> None:
+    event = sample("delivered")
+    event["body"] = body
+    reply = make_runtime().handle(event, CONTEXT)
+    data = problem(reply, 422, "validation_error")
+    assert data["errors"][0]["message"].startswith("the body must be one event")
+
+
+def test_an_empty_array_is_an_empty_delivery(make_runtime: Callable[..., Runtime]) -> None:
+    event = sample("delivered")
+    event["body"] = "[]"
+    reply = make_runtime().handle(event, CONTEXT)
+    assert reply["statusCode"] == 200
+    assert body_of(reply)["received"] == 0

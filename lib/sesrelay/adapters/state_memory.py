@@ -5,6 +5,8 @@ The contract suite runs it beside the SQLite and Redis stores, so it cannot drif
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
 
 from sesrelay.clock import Clock
@@ -12,16 +14,45 @@ from sesrelay.state import StateRecord, StateStoreError, check_key, check_ttl
 
 #: Never sweep for expired entries more often than once per this many writes.
 _MIN_SWEEP_INTERVAL = 64
+#: Keys one instance holds at most: about 25 MB of SES callback dedupe keys (a send's stored
+#: answer takes more), so a flood of distinct keys cannot exhaust the function's memory.
+DEFAULT_MAX_KEYS = 100_000
+#: Keys whose early loss repeats only harmless work, so they may be evicted while live: the SES
+#: callback dedupe keys (a forgotten one lets a repeated callback be logged and blacklisted again).
+#: Everything else guards a send or holds campaign state, and is never evicted while live.
+EVICTABLE_PREFIXES = ("sesevent:",)
 
 
 class MemoryStateStore:
-    """A dict behind one lock; expiry is judged on the injected clock's wall time."""
+    """A dict behind one lock; expiry is judged on the injected clock's wall time.
 
-    def __init__(self, clock: Clock) -> None:
+    It holds at most `max_keys` keys. A write that would add one more when it is full first drops
+    the expired keys, then evicts the live keys of `evictable_prefixes` that expire soonest (a
+    hundredth of `max_keys` at a time, so a flood pays for one scan per batch, not per write). If
+    only other live keys are left, the write raises StateStoreError: callers answer "retry later"
+    and send nothing, whereas evicting a live idempotency, tick or delivery claim could let the
+    same mail be sent twice. Overwriting a key that exists never needs room, so a guard can always
+    record the outcome of the send it claimed.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        max_keys: int = DEFAULT_MAX_KEYS,
+        evictable_prefixes: tuple[str, ...] = EVICTABLE_PREFIXES,
+    ) -> None:
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
+            raise ValueError(f"max_keys must be a whole number >= 1, got {max_keys!r}")
         self._clock = clock
         self._lock = threading.Lock()
         # key -> (value, version, expires_at as a POSIX timestamp)
         self._data: dict[str, tuple[str, int, float]] = {}
+        self._max_keys = max_keys
+        self._evictable = evictable_prefixes
+        self._evict_batch = max(1, max_keys // 100)
+        # No entry expires before this (a lower bound): while it lies ahead, a full store skips
+        # the scan for expired keys, which would find none.
+        self._earliest_expiry = math.inf
         self._writes_until_sweep = _MIN_SWEEP_INTERVAL
         self._closed = False
 
@@ -102,12 +133,38 @@ class MemoryStateStore:
         return StateRecord(value, version)
 
     def _write(self, key: str, value: str, version: int, now: float, ttl: float) -> None:
-        self._data[key] = (value, version, now + ttl)
+        # `_live` ran first and dropped an expired `key`, so a key still here is a live one.
+        if key not in self._data and len(self._data) >= self._max_keys:
+            self._make_room(now)
+        expires_at = now + ttl
+        self._data[key] = (value, version, expires_at)
+        self._earliest_expiry = min(self._earliest_expiry, expires_at)
         self._writes_until_sweep -= 1
         if self._writes_until_sweep <= 0:
-            # The next sweep waits for as many writes as entries survive this one: memory stays
-            # bounded at O(1) amortised cost per write, with no timer thread (SCF freezes
-            # instances between invocations).
-            for stale in [k for k, (_, _, exp) in self._data.items() if exp <= now]:
-                del self._data[stale]
-            self._writes_until_sweep = max(_MIN_SWEEP_INTERVAL, len(self._data))
+            self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        # The next sweep waits for as many writes as entries survive this one: memory stays
+        # bounded at O(1) amortised cost per write, with no timer thread (SCF freezes instances
+        # between invocations).
+        for stale in [k for k, (_, _, exp) in self._data.items() if exp <= now]:
+            del self._data[stale]
+        self._earliest_expiry = min((exp for _, _, exp in self._data.values()), default=math.inf)
+        self._writes_until_sweep = max(_MIN_SWEEP_INTERVAL, len(self._data))
+
+    def _make_room(self, now: float) -> None:
+        if self._earliest_expiry <= now:
+            self._sweep(now)
+            if len(self._data) < self._max_keys:
+                return
+        evictable = (
+            (exp, k) for k, (_, _, exp) in self._data.items() if k.startswith(self._evictable)
+        )
+        victims = heapq.nsmallest(self._evict_batch, evictable)
+        if not victims:
+            raise StateStoreError(
+                f"memory state store is full ({self._max_keys} live keys that guard sends or "
+                "campaigns); retry once some expire, or use redis:// for more"
+            )
+        for _, k in victims:
+            del self._data[k]

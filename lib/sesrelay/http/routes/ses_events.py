@@ -1,9 +1,12 @@
-"""`POST /v1/ses-events/{token}`: Tencent SES delivery callbacks (delivered, bounce,
-open, click, spamreport, deferred, dropped, unsubscribe; each names its `bulkId` = MessageId).
+"""`POST /v1/ses-events/{token}`: Tencent SES delivery callbacks, authenticated by an unguessable
+path token (compared in constant time); each event is validated, deduplicated, logged, and
+per `blacklist_on` its recipient added to the SES custom blacklist.
 
-Callbacks are unsigned, so an unguessable path token (from the environment) authenticates them,
-compared in constant time. Events are parsed, deduplicated, logged, and optionally add hard
-bounces and spam reports to the SES custom blacklist.
+An invalid event (not an object, no valid `email`, a field of the wrong type or size) changes
+nothing and is counted in the reply's `invalid`, with its field errors, while the rest of the
+delivery is processed and answered 200: SES may retry a callback answered non-2xx, and one that
+can never become valid would be retried for ever. Only a body with no events at all (not JSON,
+or a JSON scalar) is refused, 400 or 422.
 """
 
 from __future__ import annotations
@@ -11,21 +14,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from sesrelay import jsontext
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
 from sesrelay.events import HttpResponse
 from sesrelay.http.auth import Unauthorized
 from sesrelay.http.problems import json_response
-from sesrelay.http.router import Call, NotFound, Route, route
+from sesrelay.http.router import Call, NotFound, Route, check_body_size, route
 from sesrelay.logs import LOGGER_NAME, mask_addresses, mask_email
+from sesrelay.ses.addresses import EmailAddress
+from sesrelay.ses.rules import has_control_chars, rule_error
 
 log = logging.getLogger(LOGGER_NAME)
 
 EVENT_TTL_SECONDS = 30 * 24 * 3600
+#: Dedupe keys start with this; the memory store may forget them first when it is full, since a
+#: forgotten one only lets a repeated callback be logged and blacklisted again.
+KEY_PREFIX = "sesevent:"
 DEFAULT_TOKEN_ENV = "SESRELAY_SES_EVENTS_TOKEN"  # noqa: S105 - a variable name, not a secret
 #: eventid of the callback doc: 1 delivered ... 8 deferred.
 EVENT_IDS = {
@@ -39,32 +47,44 @@ EVENT_IDS = {
     8: "deferred",
 }
 KNOWN_EVENTS = frozenset({*EVENT_IDS.values(), "processed"})
+#: Field errors of invalid events returned in the reply (and logged); the count covers all.
+MAX_REPORTED_ERRORS = 20
+MAX_REASON_LOGGED = 200
+
+
+def _check_text(value: str) -> str:
+    # Identifiers end up in the log; a lone surrogate (valid in JSON, not in UTF-8) would make
+    # the log line unwritable, and Tencent's identifiers never hold control characters.
+    if has_control_chars(value) or any("\ud800" <= c <= "\udfff" for c in value):
+        raise rule_error("text", "must not contain control characters or lone surrogates")
+    return value
+
+
+Id = Annotated[str, Field(max_length=256), AfterValidator(_check_text)]
+Name = Annotated[str, Field(max_length=64), AfterValidator(_check_text)]
+Link = Annotated[str, Field(max_length=8192), AfterValidator(_check_text)]
+#: Tencent's integers (timestamps, ids) fit in 64 bits; anything larger is not one of them.
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 
 class SesEvent(BaseModel):
-    """One callback. Vendor envelope: unknown fields ignored, types lenient (doc says str/int)."""
+    """One callback: only the fields the relay reads, each checked; other fields (`from`,
+    `subject`, `templateId`, `useragent`, ...) are ignored whatever they hold, so a malformed one
+    cannot cost a bounce. Strings that are numbers pass as integers (the doc says str/int)."""
 
     # Built on first use: a cold start for any other route does not pay for it.
     model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
-    event: str | None = None
-    eventid: int | None = None
-    email: str = ""
-    bulkId: str | None = Field(None, alias="bulkId")
-    bulkid: str | None = None
-    timestamp: int | None = None
-    reason: str | None = None
-    bounceType: str | None = None
-    username: str | None = None
-    from_: str | None = Field(None, alias="from")
-    fromDomain: str | None = None
-    templateId: int | None = None
-    subject: str | None = None
-    messageId: str | None = None
-    sentTimestamp: int | None = None
-    taskId: int | None = None
-    link: str | None = None
-    useragent: str | None = None
+    event: Name | None = None
+    eventid: Count | None = None
+    email: EmailAddress
+    bulkId: Id | None = Field(None, alias="bulkId")
+    bulkid: Id | None = None
+    timestamp: Count | None = None
+    reason: str | None = None  # free text, only logged: truncated and masked there
+    bounceType: Name | None = None
+    taskId: Count | None = None
+    link: Link | None = None
 
     @property
     def kind(self) -> str:
@@ -90,7 +110,7 @@ class SesEvent(BaseModel):
 
     def dedupe_key(self) -> str:
         raw = f"{self.message_id}|{self.email.lower()}|{self.kind}|{self.timestamp}|{self.link}"
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return KEY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _check_token(call: Call) -> list[str]:
@@ -107,49 +127,67 @@ def _check_token(call: Call) -> list[str]:
     return list(config.blacklist_on) if config else []
 
 
-def parse_events(body: bytes) -> list[SesEvent]:
+def parse_events(body: bytes) -> tuple[list[SesEvent], int, list[FieldError]]:
+    """The valid events, how many items were invalid, and their field errors (`index.field`).
+
+    Raises only for a body that holds no events at all: not JSON, or a JSON scalar."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedRequest("the callback body is not JSON") from None
     data = jsontext.parse(text, "the callback body")
-    items = data if isinstance(data, list) else [data]
-    events = []
+    if not isinstance(data, (dict, list)):
+        raise InvalidInput(
+            [FieldError("", "the body must be one event (a JSON object) or an array of events")]
+        )
+    events: list[SesEvent] = []
     errors: list[FieldError] = []
-    for index, item in enumerate(items):
+    invalid = 0
+    for index, item in enumerate(data if isinstance(data, list) else [data]):
         try:
             events.append(SesEvent.model_validate(item))
         except ValidationError as exc:
-            for err in exc.errors(include_input=False):
+            invalid += 1
+            for err in exc.errors(include_input=False, include_url=False):
                 where = ".".join(str(p) for p in err["loc"])
                 errors.append(FieldError(f"{index}.{where}".rstrip("."), err["msg"]))
-    if errors:
-        raise InvalidInput(errors)
-    return events
+    return events, invalid, errors
 
 
 def ses_events(call: Call) -> HttpResponse:
     blacklist_on = _check_token(call)
-    events = parse_events(call.request.body)
+    check_body_size(call.request)
+    events, invalid, errors = parse_events(call.request.body)
     store = call.services.state
-    counts = {"received": len(events), "duplicates": 0, "blacklisted": 0}
+    counts = {"received": len(events) + invalid, "duplicates": 0, "blacklisted": 0}
     for event in events:
-        first = store.claim(f"sesevent:{event.dedupe_key()}", "1", EVENT_TTL_SECONDS) is None
+        first = store.claim(event.dedupe_key(), "1", EVENT_TTL_SECONDS) is None
         fields: dict[str, Any] = {
             "event": event.kind if event.kind in KNOWN_EVENTS else "unknown",
             "email": mask_email(event.email),
             "message_id": event.message_id,
             "task_id": event.taskId,
             "bounce_type": event.bounceType,
-            "reason": mask_addresses((event.reason or "")[:200]) or None,
+            "reason": _loggable(event.reason),
             "duplicate": not first,
         }
-        if first and event.blacklist_reason in blacklist_on and event.email:
+        if first and event.blacklist_reason in blacklist_on:
             fields["blacklisted"] = _blacklist(call, event.email)
             counts["blacklisted"] += int(fields["blacklisted"])
         counts["duplicates"] += int(not first)
         log.info("ses_event", extra={"fields": {k: v for k, v in fields.items() if v is not None}})
-    return json_response(200, {"status": "ok", **counts})
+    reply: dict[str, Any] = {"status": "ok", **counts, "invalid": invalid}
+    if invalid:
+        reported = [error.as_dict() for error in errors[:MAX_REPORTED_ERRORS]]
+        log.warning("ses_event invalid", extra={"fields": {"invalid": invalid, "errors": reported}})
+        reply["errors"] = reported
+    return json_response(200, reply)
+
+
+def _loggable(reason: str | None) -> str | None:
+    """SMTP's reply text, cut short, addresses masked, lone surrogates replaced (unwritable)."""
+    text = mask_addresses((reason or "")[:MAX_REASON_LOGGED])
+    return text.encode("utf-8", "replace").decode("utf-8") or None
 
 
 def _blacklist(call: Call, email: str) -> bool:
