@@ -70,7 +70,20 @@ Send = Callable[[str, Params], dict[str, Any]]
 
 # -- strategies of valid parameters -------------------------------------------------------------
 
-HEADER_CHARS = st.characters(exclude_categories=("Cc", "Cs"))  # what header-bound text allows
+#: What header-bound text allows: no controls, line separators or bidi overrides and isolates.
+HEADER_CHARS = st.characters(
+    exclude_categories=("Cc", "Cs"),
+    exclude_characters="\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+)
+HEADER_SCALARS = st.one_of(
+    st.text(HEADER_CHARS, max_size=20),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+)
+#: SmtpHeaders SES writes from the request's own fields; the models refuse them.
+RESERVED_HEADERS = {"from", "sender", "reply-to", "to", "cc", "bcc", "return-path"}
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 SCALARS = st.one_of(
     st.text(max_size=20),
@@ -109,11 +122,14 @@ def sized_lists(limit: int) -> st.SearchStrategy[list[str]]:
 
 @st.composite
 def templates(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """A seeded template with data for each of its variables (as an object or as JSON text)."""
+    """A seeded template with data for each of its variables (as an object or as JSON text).
+
+    The variables' values are header-safe, as a Subject may use them; the others may be anything.
+    """
     template_id = draw(st.sampled_from(sorted(TEMPLATES)))
     keys = TEMPLATES[template_id]
     data = draw(st.dictionaries(st.text(max_size=8), SCALARS, max_size=3))
-    data.update({key: draw(SCALARS) for key in keys})
+    data.update({key: draw(HEADER_SCALARS) for key in keys})
     if draw(st.booleans()):
         return {"TemplateID": template_id, "TemplateData": data}, keys
     text = json.dumps(
@@ -124,8 +140,12 @@ def templates(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 @st.composite
 def subjects(draw: st.DrawFn, keys: tuple[str, ...]) -> str:
-    """1-100 characters without controls; may use one of the template's variables."""
-    text = draw(st.text(HEADER_CHARS, min_size=1, max_size=100).filter(lambda s: not variables(s)))
+    """1-100 characters without controls, not blank; may use one of the template's variables."""
+    text = draw(
+        st.text(HEADER_CHARS, min_size=1, max_size=100).filter(
+            lambda s: s.strip() and not variables(s)
+        )
+    )
     use_a_variable = draw(st.booleans())
     if keys and use_a_variable:
         placeholder = "{{" + draw(st.sampled_from(keys)) + "}}"
@@ -148,12 +168,17 @@ def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | strategy
 
 
-header_names = st.from_regex(r"[!-9;-~]{1,20}", fullmatch=True)
+header_names = st.from_regex(r"[!-9;-~]{1,20}", fullmatch=True).filter(
+    lambda name: name.lower() not in RESERVED_HEADERS
+)
 smtp_headers = st.dictionaries(header_names, st.text(HEADER_CHARS, max_size=30), max_size=4)
-# Valid ones only: empty contents and blank names are refused (see the F1/F2 regressions).
+# Valid ones only: empty contents and blank names are refused (see the F1/F2 regressions), and
+# so are names that are paths (a '/' or '\\', or only dots).
 attachments = st.fixed_dictionaries(
     {
-        "FileName": st.text(HEADER_CHARS, min_size=1, max_size=255).filter(str.strip),
+        "FileName": st.text(HEADER_CHARS.filter(lambda c: c not in "/\\"), min_size=1, max_size=255)
+        .filter(str.strip)
+        .filter(lambda name: name.replace(".", "").strip()),
         "Content": st.binary(min_size=1, max_size=48).map(lambda b: base64.b64encode(b).decode()),
     },
     optional={"FileURL": st.none()},
@@ -461,13 +486,19 @@ def _shape(annotation: object) -> object:
     return None
 
 
+#: Text fields holding a JSON object: an error may name one of its keys (the value is never shown).
+KEYED_TEXT = ("TemplateData", "SmtpHeaders")
+
+
 def check_field_path(model: type[BaseModel], field: str, message: str) -> None:
     """`field` walks the model: known names, list indexes; only a last unknown name, if refused
-    as unknown."""
+    as unknown; or a last key of a JSON-object text field (TemplateData.name)."""
     parts = field.split(".")
     current: object = model
     for position, part in enumerate(parts):
         last = position == len(parts) - 1
+        if current is None and last and position and parts[position - 1] in KEYED_TEXT:
+            return
         if isinstance(current, ListOf):
             assert part.isdigit(), f"{field!r}: {part!r} should be a list index"
             current = current.item

@@ -31,6 +31,7 @@ from sesrelay.ses.fields import (
     check_no_controls,
     rule_error,
 )
+from sesrelay.ses.headers import subject_value_errors
 from sesrelay.ses.models import BatchSendEmailParams, SubjectText
 from sesrelay.ses.validation import CrossFieldError, SesModel, SesRequest, parse_request
 
@@ -99,7 +100,9 @@ class CampaignSpec(SesRequest):
         # BatchSendEmail's TaskType/TimedParam/CycleParam rules, with TaskType defaulting to 1;
         # Template is required by this model itself, so its cross-field error is not wanted.
         batch = {**data, "TaskType": data.get("TaskType", 1), "Template": True}
-        return BatchSendEmailParams.cross_field_errors(batch, context)
+        errors = BatchSendEmailParams.cross_field_errors(batch, context)
+        # The defaults fill the Subject's variables for every row that leaves them out.
+        return subject_value_errors(data) + errors
 
     def defaults(self) -> dict[str, Any]:
         text = self.Template.TemplateData

@@ -11,9 +11,11 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from sesrelay.ses.fields import is_email_address
+from sesrelay.ses.headers import SUBJECT_VALUE_RULE, subject_variables
+from sesrelay.ses.rules import HEADER_BREAKERS
 
 MAX_DATA_BYTES = 800  # CreateReceiverDetailWithData: TemplateData <= 800 bytes "for the whole JSON"
 ROWS_PER_UPLOAD = 20_000  # LimitExceeded.ReceiverDetailRequestLimit
@@ -54,7 +56,7 @@ class RowProblem:
     """One rejected row: its 0-based index in the source, the field at fault, the rule broken."""
 
     index: int
-    field: str  # "Email", "TemplateData" or "" (the row itself)
+    field: str  # "Email", "TemplateData", "TemplateData.<var>" or "" (the row itself)
     message: str
 
 
@@ -64,9 +66,11 @@ class RowValidator:
 
     The first valid row fixes the variable names: SES refuses a list whose rows disagree
     (InvalidParameterValue.TemplateDataInconsistent), so later rows must carry the same keys.
+    The values of the variables that `subject` uses must be fit for a mail header.
     """
 
     defaults: Mapping[str, Scalar] = field(default_factory=dict)
+    subject: str = ""
     max_reported: int = MAX_REPORTED
     received: int = 0
     valid: int = 0
@@ -95,6 +99,13 @@ class RowValidator:
         else:
             self._reject(index, "Email", "is required and must be a string")
 
+    def _reject_data(self, index: int, data: TemplateVars | str, in_subject: Sequence[str]) -> None:
+        if isinstance(data, str):
+            self._reject(index, "TemplateData", data)
+        else:
+            name = _header_breaker(data, in_subject)
+            self._reject(index, f"TemplateData.{name}", SUBJECT_VALUE_RULE)
+
     def validate(self, rows: Iterable[tuple[object, object]]) -> Iterator[Row]:
         """The valid, first-seen rows of `rows` ((email, data) pairs), data merged over defaults.
 
@@ -102,6 +113,7 @@ class RowValidator:
         known variables, clearly under 800 bytes); anything else gets the full checks.
         """
         seen, defaults, reject = self._seen, dict(self.defaults), self._reject
+        in_subject = subject_variables(self.subject)
         plain_address, keys, fixed = _PLAIN_ADDRESS.fullmatch, self.keys, _key_bytes(self.keys)
         index, valid, duplicates = self.received - 1, 0, 0
         try:
@@ -121,16 +133,14 @@ class RowValidator:
                     duplicates += 1
                     continue
                 if type(data) is dict:
-                    merged = {**defaults, **data} if defaults else data
+                    merged: dict[str, Any] | str = {**defaults, **data} if defaults else data
                 elif data is None:
                     merged = defaults
                 else:
-                    parsed = _parse(data, defaults)
-                    if type(parsed) is str:
-                        reject(index, "TemplateData", parsed)
-                        continue
-                    assert isinstance(parsed, dict)
-                    merged = parsed
+                    merged = _parse(data, defaults)  # the data, or why it is unusable
+                if isinstance(merged, str) or (in_subject and _header_breaker(merged, in_subject)):
+                    self._reject_data(index, merged, in_subject)
+                    continue
                 fast = False
                 if keys is not None and merged.keys() == keys:
                     try:
@@ -182,6 +192,15 @@ class RowValidator:
         if self.keys is None:
             self.keys = frozenset(data)
         return ""
+
+
+def _header_breaker(data: TemplateVars, names: Iterable[str]) -> str:
+    """The first of `names` whose value would break the Subject it is rendered into, or ''."""
+    for name in names:  # plain and inlined: this runs for every row of a list
+        value = data.get(name)
+        if type(value) is str and not HEADER_BREAKERS.isdisjoint(value):
+            return name
+    return ""
 
 
 def _key_bytes(keys: frozenset[str] | None) -> int:

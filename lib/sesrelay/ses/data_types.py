@@ -24,12 +24,23 @@ from sesrelay.ses.fields import (
 from sesrelay.ses.rules import check_no_controls, rule_error
 from sesrelay.ses.validation import SesModel
 
+
+def _check_file_name(value: str) -> str:
+    # A recipient's mail client joins the name to a folder: a path would save elsewhere.
+    if "/" in value or "\\" in value:
+        raise rule_error("file_name", "must be a file name only: no '/' or '\\' (no folders)")
+    if not value.replace(".", "").strip():
+        raise rule_error("file_name", "must be a file name, not '.' or '..' (not only dots)")
+    return value
+
+
 FileNameText = Annotated[
     str,
     Strict(),
     Field(min_length=1, max_length=255),
     AfterValidator(check_no_controls),
     AfterValidator(check_not_blank),
+    AfterValidator(_check_file_name),
 ]
 #: SES has no upper bound for the recurrence; over ten years is surely a mistake (and past what
 #: a calendar date can hold for long), so the relay stops there.
@@ -113,7 +124,8 @@ class Attachment(SesModel):
     ses_name: ClassVar[str] = "Attachment"
 
     FileName: FileNameText = Field(
-        description="File name, 1 to 255 characters; SES refuses some file types.",
+        description="File name, 1 to 255 characters, without '/' or '\\' and not only dots; "
+        "SES refuses some file types.",
         examples=["invoice.pdf"],
     )
     Content: Annotated[Base64Text, Field(min_length=1)] = Field(

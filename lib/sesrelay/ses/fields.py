@@ -138,9 +138,22 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON
 
 
+class _RepeatedKey(Exception):
+    """A JSON object names a key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # The text is forwarded as given, and which copy SES reads is not defined: a check that saw
+    # the last copy could pass a line break that SES takes from the first.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _RepeatedKey
+    return obj
+
+
 # One decoder for every call: `json.loads(text, parse_constant=...)` builds a new one each time,
 # which was most of the cost of reading a TemplateData on every send.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
 def _json_object(value: object, what: str) -> tuple[dict[Any, Any], bool]:
@@ -148,6 +161,8 @@ def _json_object(value: object, what: str) -> tuple[dict[Any, Any], bool]:
     if isinstance(value, str):
         try:
             loaded = _DECODER.decode(value)
+        except _RepeatedKey:
+            raise rule_error("json_repeated_key", f"must be {what}, each key once") from None
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise rule_error("json", f"must be {what}: the string is not valid JSON") from None
         if not isinstance(loaded, dict):
@@ -188,7 +203,9 @@ def load_smtp_headers(value: object) -> str:
             raise rule_error("smtp_headers", "header names must be printable ASCII without ':'")
         if not isinstance(item, str) or has_control_chars(item):
             raise rule_error(
-                "smtp_headers", "header values must be strings without line breaks or controls"
+                "smtp_headers",
+                "header values must be strings without line breaks, controls or bidirectional "
+                "overrides",
             )
     return value if was_text and isinstance(value, str) else _dump_compact(obj)
 

@@ -25,8 +25,10 @@ from sesrelay.ses.fields import (
     MAX_ATTACHMENT_BYTES,
     HeaderText,
     SmtpHeadersText,
+    check_not_blank,
     decoded_size,
 )
+from sesrelay.ses.headers import reserved_header_errors, subject_value_errors
 from sesrelay.ses.rules import CONTEXT_ALLOW_SIMPLE, CONTEXT_NOW, check_no_controls, rule_error
 from sesrelay.ses.validation import CrossFieldError, SesRequest, parse_request
 
@@ -52,7 +54,8 @@ SubjectText = Annotated[
     Strict(),
     Field(min_length=1, max_length=100),
     AfterValidator(check_no_controls),
-    Field(description="Subject, 1 to 100 characters; may use template variables."),
+    AfterValidator(check_not_blank),
+    Field(description="Subject, 1 to 100 characters, not blank; may use template variables."),
 ]
 Recipients50 = Annotated[list[EmailAddress], Field(max_length=50), AfterValidator(_none_if_empty)]
 Recipients20 = Annotated[list[EmailAddress], Field(max_length=20), AfterValidator(_none_if_empty)]
@@ -71,6 +74,7 @@ SimpleContent = Annotated[Simple | None, BeforeValidator(_simple_allowed)]
 
 
 def template_errors(data: Mapping[str, Any]) -> list[CrossFieldError]:
+    """Content is given; the Subject's template values are header-safe."""
     if data.get("Template") is None and data.get("Simple") is None:
         return [
             CrossFieldError(
@@ -78,7 +82,7 @@ def template_errors(data: Mapping[str, Any]) -> list[CrossFieldError]:
                 "is required unless Simple is given (SES FailedOperation.MissingEmailContent)",
             )
         ]
-    return []
+    return subject_value_errors(data)
 
 
 class SendEmailParams(SesRequest):
@@ -126,7 +130,9 @@ class SendEmailParams(SesRequest):
     )
     SmtpMessageId: HeaderText | None = Field(None, description="Message-Id header of the mail.")
     SmtpHeaders: SmtpHeadersText | None = Field(
-        None, description="Extra SMTP headers: a JSON object (or its text) of name -> value."
+        None,
+        description="Extra SMTP headers: a JSON object (or its text) of name -> value; not From, "
+        "Sender, Reply-To, To, Cc, Bcc or Return-Path, which SES writes from the other fields.",
     )
     HeaderFrom: Sender | None = Field(
         None, description="From header; its domain should match FromEmailAddress."
@@ -136,7 +142,7 @@ class SendEmailParams(SesRequest):
     def cross_field_errors(
         cls, data: Mapping[str, Any], context: Mapping[str, Any]
     ) -> list[CrossFieldError]:
-        errors = template_errors(data)
+        errors = template_errors(data) + reserved_header_errors(data)
         if all(data.get(name) in (None, [], ()) for name in ("Destination", "Cc", "Bcc")):
             errors.append(
                 CrossFieldError(
