@@ -56,12 +56,18 @@ def request_event(
     return event
 
 
-def invocation_context() -> dict[str, Any]:
+#: SCF's default function timeout, which the context reports as `time_limit_in_ms`.
+DEFAULT_FUNCTION_TIMEOUT_SECONDS = 30.0
+
+
+def invocation_context(
+    function_timeout: float = DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+) -> dict[str, Any]:
     """The context dict SCF passes beside the event (limits, function name, version), with a
-    fresh request id."""
+    fresh request id; `function_timeout` is the function's timeout in seconds."""
     return {
         "request_id": str(uuid.uuid4()),
-        "time_limit_in_ms": 30000,
+        "time_limit_in_ms": round(function_timeout * 1000),
         "memory_limit_in_mb": 128,
         "function_name": "sesrelay-local",
         "namespace": "default",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
+from sesrelay.cli.function_url import DEFAULT_FUNCTION_TIMEOUT_SECONDS
 from sesrelay.cli.serve_banner import banner
 from sesrelay.cli.serve_http import LocalServer
 from sesrelay.settings import Settings, describe_error
@@ -23,8 +24,14 @@ if TYPE_CHECKING:
     from sesrelay.state import StateStore
 
 
-def run(host: str, port: int, out: TextIO = sys.stdout) -> int:
-    """Serve until SIGINT/SIGTERM; returns the exit status."""
+def run(
+    host: str,
+    port: int,
+    out: TextIO = sys.stdout,
+    function_timeout: float = DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+) -> int:
+    """Serve until SIGINT/SIGTERM; returns the exit status. `function_timeout` (seconds) is the
+    time limit each invocation's context reports, as SCF's function timeout."""
     from sesrelay.runtime import Runtime
     from sesrelay.wiring import build_services
 
@@ -38,7 +45,9 @@ def run(host: str, port: int, out: TextIO = sys.stdout) -> int:
     try:
         services = build_services(settings)
         store = services.state  # open now, so a bad SESRELAY_STATE_URL fails at start-up
-        server = LocalServer(host, port, Runtime(services).handle)
+        server = LocalServer(
+            host, port, Runtime(services).handle, function_timeout=function_timeout
+        )
     except (ValueError, OSError, StateStoreError) as exc:
         _close(emulator, store)
         raise SystemExit(f"sesrelay serve: {exc}") from None

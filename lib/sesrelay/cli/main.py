@@ -17,11 +17,40 @@ from sesrelay.cli.local_env import EMULATOR_DEFAULT_PORT, default_to_local_emula
 # The modules imported here load only the standard library, so `sesrelay --help` stays fast;
 # each command imports the relay (pydantic, the SDK) when it runs.
 
+#: SCF's default function timeout; SCF allows up to 900 s (a day in async execution mode).
+FUNCTION_TIMEOUT_SECONDS = 30.0
+_MAX_FUNCTION_TIMEOUT_SECONDS = 86400.0
+
+
+def _function_timeout(text: str) -> float:
+    """--function-timeout: seconds, above 0 and at most a day."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0 < seconds <= _MAX_FUNCTION_TIMEOUT_SECONDS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {_MAX_FUNCTION_TIMEOUT_SECONDS:g} seconds"
+        )
+    return seconds
+
+
+def _add_function_timeout(
+    parser: argparse.ArgumentParser, default: float | None, what: str
+) -> None:
+    parser.add_argument(
+        "--function-timeout",
+        type=_function_timeout,
+        default=default,
+        metavar="SECONDS",
+        help=f"SCF's function timeout, {what} (default {FUNCTION_TIMEOUT_SECONDS:g})",
+    )
+
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from sesrelay.cli.local_server import run
 
-    return run(host=args.host, port=args.port)
+    return run(host=args.host, port=args.port, function_timeout=args.function_timeout)
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
@@ -51,9 +80,15 @@ def _read_json_file(path: str, what: str) -> Any:
 
 def _cmd_invoke(args: argparse.Namespace) -> int:
     event = _read_json_file(args.event, "event file")
-    context: Any = {"request_id": "local-invoke", "time_limit_in_ms": 30000}
+    timeout = args.function_timeout
+    context: Any = {
+        "request_id": "local-invoke",
+        "time_limit_in_ms": round((timeout or FUNCTION_TIMEOUT_SECONDS) * 1000),
+    }
     if args.context:
         context = _read_json_file(args.context, "context file")
+        if timeout is not None and isinstance(context, dict):  # the option is the later word
+            context["time_limit_in_ms"] = round(timeout * 1000)
     default_to_local_emulator()
     from sesrelay import logs
     from sesrelay.runtime import Runtime
@@ -114,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="run the function behind a local HTTP server")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    _add_function_timeout(srv, FUNCTION_TIMEOUT_SECONDS, "each invocation's time limit")
     srv.set_defaults(func=_cmd_serve)
 
     emu = sub.add_parser("emulator", help="run the local SES emulator")
@@ -128,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("invoke", help="run main_handler once on an event file")
     inv.add_argument("event", help="event JSON file")
     inv.add_argument("--context", default=None, help="context JSON file")
+    _add_function_timeout(inv, None, "the time limit; wins over the context file's")
     inv.set_defaults(func=_cmd_invoke)
 
     cfg = sub.add_parser("config", help="the sesrelay.yaml configuration file")
