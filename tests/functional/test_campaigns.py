@@ -19,6 +19,7 @@ from sesrelay.clock import SES_TIMEZONE, Deadline, ManualClock, SystemClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.runtime import Runtime
 from sesrelay.settings import Settings
+from sesrelay.state import StateRecord
 from sesrelay.wiring import build_services
 
 MakeEvent = Callable[..., dict[str, Any]]
@@ -336,6 +337,75 @@ def test_idempotency_key_is_required_and_replays_the_same_campaign(
     assert len(emulator.outbox()) == 5
     other = runtime.handle(post(campaign_body(recipients(6)), key="k-1"), context(10))
     problem(other, 409, "idempotency_key_reused")
+
+
+def test_a_key_forgotten_after_24_hours_still_names_its_campaign_not_a_second_one(
+    emulator: EmulatorServer, post: PostFn
+) -> None:
+    clock = ManualClock(SystemClock().now())
+    runtime = runtime_for(emulator, clock)
+    body = campaign_body(recipients(5))
+    first = body_of(runtime.handle(post(body, key="k-1"), context(10)), 202)
+    clock.advance(timedelta(hours=24, seconds=1).total_seconds())  # the key is forgotten
+
+    again = runtime.handle(post(body, key="k-1"), context(10))
+    assert body_of(again, 202)["CampaignId"] == first["CampaignId"]
+    assert "idempotent-replayed" not in again["headers"]  # found, not replayed
+    assert emulator.call_counts()["BatchSendEmail"] == 1
+    assert len(emulator.outbox()) == 5
+    # Another body under the old key, once forgotten again, is another campaign.
+    clock.advance(timedelta(hours=24, seconds=1).total_seconds())
+    other = body_of(runtime.handle(post(campaign_body(recipients(6)), key="k-1"), context(10)), 202)
+    assert other["CampaignId"] != first["CampaignId"]
+
+
+class DiesStaging(MemoryStateStore):
+    """The instance dies (a bug, a kill) while storing the first block of rows; it notes the
+    campaign records created."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock)
+        self.dies = True
+        self.campaigns: list[str] = []
+
+    def claim(self, key: str, value: str, ttl_seconds: float) -> StateRecord | None:
+        if key.startswith("campaign:cmp_") and key.count(":") == 1:
+            self.campaigns.append(key.removeprefix("campaign:"))
+        return super().claim(key, value, ttl_seconds)
+
+    def put(self, key: str, value: str, ttl_seconds: float) -> StateRecord:
+        if self.dies and ":block:" in key:
+            self.dies = False
+            raise RuntimeError("instance died while staging the rows")
+        return super().put(key, value, ttl_seconds)
+
+
+def test_a_retry_after_a_run_died_staging_takes_its_campaign_over_and_mails_each_once(
+    emulator: EmulatorServer, post: PostFn, get: GetFn
+) -> None:
+    clock = ManualClock(SystemClock().now())
+    store = DiesStaging(clock)
+    settings = Settings(
+        environ={},
+        ses_endpoint=emulator.url,
+        secret_id=DEFAULT_SECRET_ID,
+        secret_key=DEFAULT_SECRET_KEY,
+        api_key_sha256=[API_KEY_SHA256],
+        state_url="memory://",
+    )
+    runtime = Runtime(build_services(settings, clock=clock, state=store))
+    body = campaign_body(recipients(5))
+    assert runtime.handle(post(body, key="k-1"), context(10))["statusCode"] == 500
+    [started] = store.campaigns
+    clock.advance(10 + 2)  # the dead run's claim on the key lapses with its lease
+
+    retried = body_of(runtime.handle(post(body, key="k-1"), context(10)), 202)
+    assert retried["CampaignId"] == started
+    assert retried["State"] == "sent"
+    assert store.campaigns == [started, started]  # found again, never a second campaign
+    assert body_of(runtime.handle(get(started), context(10)), 200)["State"] == "sent"
+    assert emulator.call_counts()["CreateReceiver"] == 1
+    assert_each_mailed_once(emulator, {address(n) for n in range(5)})
 
 
 def test_unknown_campaign_is_404(runtime: Runtime, get: GetFn, problem: ProblemOf) -> None:

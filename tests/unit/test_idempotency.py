@@ -1,5 +1,6 @@
 """The Idempotency-Key protocol on its own, over the memory state store and a manual clock:
-replays, reuse, in-progress, freed and kept keys, expiry, scopes and key syntax."""
+replays, reuse, in-progress, freed and kept keys, expiry, scopes, key syntax, and a send whose
+run vanished before or while calling SES."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sesrelay.sending.idempotency import (
 )
 from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome
 from sesrelay.state import StateRecord, StateStoreError
+from tests.fake_stores import ScriptedStore
 
 Action = Callable[[], HttpResponse]
 
@@ -60,7 +62,7 @@ def run(
     scope: str = "tenant:SendEmail",
     keep: Callable[[HttpResponse], bool] = lambda r: r.status < 300,
 ) -> HttpResponse:
-    return Idempotency(store).run(
+    return Idempotency(store, clock).run(
         scope=scope,
         key="order-1",
         fingerprint=fp,
@@ -144,7 +146,7 @@ def test_a_relay_error_frees_the_key_and_is_raised(
     assert action.runs == 1
 
 
-def test_a_crashed_run_blocks_the_key_only_until_its_claim_expires(
+def test_a_crashed_campaign_run_blocks_the_key_only_until_its_claim_expires(
     store: MemoryStateStore, clock: ManualClock
 ) -> None:
     def crash() -> HttpResponse:
@@ -161,7 +163,9 @@ def test_a_crashed_run_blocks_the_key_only_until_its_claim_expires(
 class ForgetfulStore(MemoryStateStore):
     """Claims fine, then cannot record the answer (Redis gone mid-invocation)."""
 
-    def put(self, key: str, value: str, ttl_seconds: float) -> StateRecord:
+    def compare_and_set(
+        self, key: str, expected_version: int, value: str, ttl_seconds: float
+    ) -> StateRecord | None:
         raise StateStoreError("gone")
 
 
@@ -193,11 +197,106 @@ def test_the_guard_keeps_the_key_exactly_when_ses_acted_or_may_have(
         return HttpResponse(202 if o.kind is SendKind.SENT else 502, o.kind.value)
 
     guard = IdempotencyGuard(scope="t:SendEmail", key="k", fingerprint="fp")
-    first = guard.run(store, Deadline(clock, 10), execute, answer)
-    again = guard.run(store, Deadline(clock, 10), execute, answer)
+    first = guard.run(store, clock, Deadline(clock, 10), execute, answer)
+    again = guard.run(store, clock, Deadline(clock, 10), execute, answer)
     assert first.body == kind.value
     assert ("idempotent-replayed" in again.headers) is kept
     assert len(executed) == (1 if kept else 2)
+
+
+# -- a send's key: claimed -> calling SES -> its answer -----------------------------------------
+
+
+def problem_answer(outcome: SendOutcome) -> HttpResponse:
+    if outcome.kind is SendKind.SENT:
+        return HttpResponse(202, json.dumps(outcome.result))
+    return HttpResponse(502, json.dumps({"code": outcome.failure.code}))
+
+
+class Sends:
+    """An `execute` that counts its calls and sends, or dies mid-call when told."""
+
+    def __init__(self, *, dies: bool = False) -> None:
+        self.calls = 0
+        self.dies = dies
+
+    def __call__(self) -> SendOutcome:
+        self.calls += 1
+        if self.dies:
+            raise RuntimeError("instance killed while SES was being called")
+        return SendOutcome(SendKind.SENT, result={"MessageId": f"m{self.calls}"})
+
+
+def send(
+    store: MemoryStateStore, clock: ManualClock, execute: Sends, fp: str = "fp"
+) -> HttpResponse:
+    guard = IdempotencyGuard(scope="t:SendEmail", key="k", fingerprint=fp)
+    return guard.run(store, clock, Deadline(clock, 10), execute, problem_answer)
+
+
+def test_a_send_that_died_calling_ses_is_in_progress_then_a_replayed_502_for_24_hours(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    with pytest.raises(RuntimeError):
+        send(store, clock, Sends(dies=True))
+    retry = Sends()
+    with pytest.raises(IdempotencyInProgress):
+        send(store, clock, retry)
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)  # the lease is over: the holder is gone
+    first = send(store, clock, retry)
+    assert first.status == 502
+    assert json.loads(first.body) == {"code": "upstream_outcome_unknown"}
+    assert first.headers["idempotent-replayed"] == "true"
+    clock.advance(REPLAY_TTL_SECONDS - 60)
+    again = send(store, clock, retry)
+    assert (again.status, again.body, again.headers) == (first.status, first.body, first.headers)
+    with pytest.raises(IdempotencyKeyReused):
+        send(store, clock, retry, fp="another body")
+    assert retry.calls == 0
+
+
+def test_a_send_that_vanished_before_calling_ses_runs_again_after_its_lease(
+    clock: ManualClock,
+) -> None:
+    # The calling write fails and so does freeing the claim: only the claim is left.
+    store = ScriptedStore(clock, "fail", "fail")
+    first = Sends()
+    with pytest.raises(StateStoreError):
+        send(store, clock, first)
+    assert first.calls == 0
+    retry = Sends()
+    with pytest.raises(IdempotencyInProgress):
+        send(store, clock, retry)
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)
+    assert send(store, clock, retry).status == 202
+    assert retry.calls == 1
+
+
+@pytest.mark.parametrize("step", ["fail", "lost"])
+def test_the_store_failing_at_the_calling_write_sends_nothing_and_frees_the_key(
+    clock: ManualClock, step: str
+) -> None:
+    store = ScriptedStore(clock, step)
+    first = Sends()
+    with pytest.raises(StateStoreError):
+        send(store, clock, first)
+    assert first.calls == 0
+    retry = Sends()
+    reply = send(store, clock, retry)  # at once: the failed run freed its claim
+    assert reply.status == 202
+    assert "idempotent-replayed" not in reply.headers
+    assert retry.calls == 1
+
+
+def test_an_answer_that_cannot_be_recorded_leaves_outcome_unknown_not_a_second_send(
+    clock: ManualClock,
+) -> None:
+    store = ScriptedStore(clock, "ok", "fail")  # calling SES recorded; the answer is not
+    first = Sends()
+    assert send(store, clock, first).status == 202  # what SES said, not the store's failure
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)
+    assert send(store, clock, first).status == 502
+    assert first.calls == 1
 
 
 def test_keys_of_1_to_256_printable_characters_are_accepted() -> None:

@@ -1,19 +1,23 @@
 """Send-once per key (timer ticks, webhook deliveries) on its own, over the memory state store and
-a manual clock: duplicates, kept and freed keys, in-progress claims and their expiry."""
+a manual clock: duplicates, kept and freed keys, and every step of the key's record (claimed,
+calling SES, settled, freed), including runs that vanish and holders that outlive their lease."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.clock import Deadline, ManualClock
 from sesrelay.errors import Outcome, RelayError, SesError
+from sesrelay.sending.keyrecord import Hold, KeyRecord
 from sesrelay.sending.once import CLAIM_MARGIN_SECONDS, SendOnce
 from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome
 from sesrelay.state import StateRecord, StateStoreError
+from tests.fake_stores import ScriptedStore
 
 KEY = "webhook:github-releases:abc"
 REMEMBER = 3600.0
@@ -64,7 +68,7 @@ def run(store: MemoryStateStore, clock: ManualClock, execute: Callable[[], SendO
         duplicate=lambda first: ("duplicate", first),
         busy="this delivery is being handled",
     )
-    return guard.run(store, Deadline(clock, 10), execute, answer)
+    return guard.run(store, clock, Deadline(clock, 10), execute, answer)
 
 
 def test_a_sent_key_answers_duplicate_until_it_is_forgotten(
@@ -98,7 +102,6 @@ def test_a_failure_ses_did_not_act_on_frees_the_key(
 ) -> None:
     send = Sender(failure(kind))
     assert run(store, clock, send) == ("answered", kind.value)
-    assert store.get(KEY) is None
     assert run(store, clock, send) == ("answered", "sent")
     assert send.runs == 2
 
@@ -112,7 +115,27 @@ def test_a_relay_error_before_ses_frees_the_key(
     assert run(store, clock, send) == ("answered", "sent")
 
 
-def test_a_key_still_claimed_is_in_progress_until_the_claim_expires(
+def state_of(store: MemoryStateStore) -> str:
+    record = store.get(KEY)
+    assert record is not None
+    return str(json.loads(record.value)["state"])
+
+
+def test_the_key_reads_calling_ses_while_ses_is_called(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    seen: list[str] = []
+
+    def execute() -> SendOutcome:
+        seen.append(state_of(store))
+        return SendOutcome(SendKind.SENT, result={"RequestId": "r1"})
+
+    run(store, clock, execute)
+    assert seen == ["calling"]
+    assert state_of(store) == "sent"
+
+
+def test_a_run_that_died_calling_ses_is_in_progress_then_outcome_unknown_for_good(
     store: MemoryStateStore, clock: ManualClock
 ) -> None:
     def crash() -> SendOutcome:
@@ -123,45 +146,138 @@ def test_a_key_still_claimed_is_in_progress_until_the_claim_expires(
     send = Sender()
     with pytest.raises(IdempotencyInProgress, match="this delivery is being handled"):
         run(store, clock, send)
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)  # its lease is over: the holder is gone
+    assert run(store, clock, send) == ("duplicate", "outcome_unknown")
+    clock.advance(REMEMBER - 60)
+    assert run(store, clock, send) == ("duplicate", "outcome_unknown")
     assert send.runs == 0
-    clock.advance(10 + CLAIM_MARGIN_SECONDS)
-    assert run(store, clock, send) == ("answered", "sent")
+    record = store.get(KEY)
+    assert record is not None
+    assert json.loads(record.value) == {
+        "state": "outcome_unknown",
+        "code": "upstream_outcome_unknown",
+    }
 
 
-class ForgetfulStore(MemoryStateStore):
-    """Claims fine, then cannot record (the backend went away after SES answered)."""
-
-    def put(self, key: str, value: str, ttl_seconds: float) -> StateRecord:
-        raise StateStoreError("gone")
-
-
-def test_a_sent_mail_is_reported_sent_even_if_it_cannot_be_recorded(clock: ManualClock) -> None:
-    store = ForgetfulStore(clock)
+def test_a_run_that_vanished_before_calling_ses_runs_again_once_its_lease_is_over(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    assert isinstance(KeyRecord(store, clock, KEY, REMEMBER).acquire({}, 10), Hold)
     send = Sender()
-    assert run(store, clock, send) == ("answered", "sent")
-    # ...and the claim still blocks a redelivery for as long as the invocation could run.
     with pytest.raises(IdempotencyInProgress):
         run(store, clock, send)
+    clock.advance(10)
+    assert run(store, clock, send) == ("answered", "sent")
+    assert run(store, clock, send) == ("duplicate", "sent")
     assert send.runs == 1
 
 
-class DeafStore(ForgetfulStore):
-    """Cannot record nor free anything once SES has answered."""
+@pytest.mark.parametrize("step", ["fail", "lost"])
+def test_the_store_failing_at_the_calling_write_sends_nothing_and_frees_the_key(
+    clock: ManualClock, step: str
+) -> None:
+    store = ScriptedStore(clock, step)
+    send = Sender()
+    with pytest.raises(StateStoreError):
+        run(store, clock, send)
+    assert send.runs == 0
+    # The failed run freed its claim, whether or not the write happened: no "maybe sent".
+    assert run(store, clock, send) == ("answered", "sent")
 
-    def delete(self, key: str, expected_version: int | None = None) -> bool:
-        raise StateStoreError("gone")
+
+def test_a_claim_the_store_could_not_free_lapses_with_its_lease(clock: ManualClock) -> None:
+    store = ScriptedStore(clock, "fail", "fail")  # the calling write, then the release
+    send = Sender()
+    with pytest.raises(StateStoreError):
+        run(store, clock, send)
+    with pytest.raises(IdempotencyInProgress):
+        run(store, clock, send)
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)
+    assert run(store, clock, send) == ("answered", "sent")
+    assert send.runs == 1
 
 
-@pytest.mark.parametrize("kind", [SendKind.OUTCOME_UNKNOWN, SendKind.RETRY_LATER, SendKind.REFUSED])
+class PausingStore(MemoryStateStore):
+    """The run pauses right after its claim (a frozen instance) until its lease is over."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock)
+        self.manual = clock
+
+    def claim(self, key: str, value: str, ttl_seconds: float) -> StateRecord | None:
+        taken = super().claim(key, value, ttl_seconds)
+        self.manual.advance(10 + CLAIM_MARGIN_SECONDS)
+        return taken
+
+
+def test_a_holder_whose_lease_ran_out_does_not_call_ses(clock: ManualClock) -> None:
+    store = PausingStore(clock)
+    send = Sender()
+    with pytest.raises(IdempotencyInProgress):
+        run(store, clock, send)
+    assert send.runs == 0
+    assert state_of(store) == "claimed"  # nothing sent: the next run may take it over
+
+
+def test_a_stale_holder_cannot_overwrite_a_newer_claim(
+    store: MemoryStateStore, clock: ManualClock
+) -> None:
+    record = KeyRecord(store, clock, KEY, REMEMBER)
+    stale = record.acquire({}, 10)
+    assert isinstance(stale, Hold)
+    clock.advance(10)
+    newer = record.acquire({}, 10)
+    assert isinstance(newer, Hold)
+    assert newer.version > stale.version
+    # Not even from an instance whose clock says the stale lease is still running:
+    behind = KeyRecord(store, ManualClock(clock.now() - timedelta(seconds=60)), KEY, REMEMBER)
+    assert not behind.calling(stale)
+    assert not record.settle(stale.version, {"state": "sent"})
+    assert not record.free(stale.version)
+    # ...nor once the newer run freed the key and a third took it: versions only go up.
+    assert record.free(newer.version)
+    third = record.acquire({}, 10)
+    assert isinstance(third, Hold)
+    assert not behind.calling(stale)
+    assert record.calling(third)
+    current = store.get(KEY)
+    assert current is not None
+    assert json.loads(current.value)["token"] == third.token
+
+
+class ForgetfulStore(MemoryStateStore):
+    """Claims and records "calling SES", then cannot write (the backend went away after SES
+    answered)."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock)
+        self.writes = 0
+
+    def compare_and_set(
+        self, key: str, expected_version: int, value: str, ttl_seconds: float
+    ) -> StateRecord | None:
+        self.writes += 1
+        if self.writes > 1:
+            raise StateStoreError("gone")
+        return super().compare_and_set(key, expected_version, value, ttl_seconds)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [SendKind.SENT, SendKind.OUTCOME_UNKNOWN, SendKind.RETRY_LATER, SendKind.REFUSED],
+)
 def test_a_store_failure_after_ses_answered_never_changes_the_answer(
     clock: ManualClock, kind: SendKind
 ) -> None:
-    """Reporting the store failure instead (retry later) would invite a retry that sends twice."""
-    store = DeafStore(clock)
-    send = Sender(failure(kind))
+    """Reporting the store failure instead (retry later) would invite a retry that sends twice.
+    The key keeps saying "calling SES": in progress during the lease, then outcome unknown."""
+    store = ForgetfulStore(clock)
+    send = Sender() if kind is SendKind.SENT else Sender(failure(kind))
     assert run(store, clock, send) == ("answered", kind.value)
-    with pytest.raises(IdempotencyInProgress):  # the claim still holds the key
+    with pytest.raises(IdempotencyInProgress):
         run(store, clock, send)
+    clock.advance(10 + CLAIM_MARGIN_SECONDS)
+    assert run(store, clock, send) == ("duplicate", "outcome_unknown")
     assert send.runs == 1
 
 

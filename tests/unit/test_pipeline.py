@@ -302,6 +302,67 @@ def test_once_with_the_state_store_down_is_retry_later_and_sends_nothing(
     assert ses.calls == []
 
 
+# -- both guards: "calling SES" is on record before the call -------------------------------------
+
+
+class WatchingSes(FakeSes):
+    """Notes what each claimed key says at the moment SES is called."""
+
+    def __init__(self, store: RecordingStore) -> None:
+        super().__init__()
+        self.store = store
+        self.seen: list[str] = []
+
+    def call(self, action: str, params: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        for key in self.store.claims:
+            record = self.store.get(key)
+            if record is not None:
+                self.seen.append(json.loads(record.value)["state"])
+        return super().call(action, params, deadline)
+
+
+class KilledSes(FakeSes):
+    """The process dies while SES is being called: nothing after the call runs."""
+
+    def call(self, action: str, params: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        super().call(action, params, deadline)
+        raise SystemExit("killed")
+
+
+@pytest.mark.parametrize("guarded", ["once", "idempotency-key"])
+def test_each_guard_records_calling_ses_before_the_call(
+    guarded: str, clock: ManualClock, store: RecordingStore
+) -> None:
+    ses = WatchingSes(store)
+    services = services_with(ses, store, clock)
+    if guarded == "once":
+        send(services, guard=once())
+    else:
+        http_send(services)
+    assert ses.seen == ["calling"]
+
+
+@pytest.mark.parametrize("guarded", ["once", "idempotency-key"])
+def test_a_send_killed_mid_call_is_outcome_unknown_once_its_lease_is_over_and_never_resent(
+    guarded: str, clock: ManualClock, store: RecordingStore
+) -> None:
+    def attempt(ses: FakeSes) -> Any:
+        services = services_with(ses, store, clock)
+        return send(services, guard=once()) if guarded == "once" else http_send(services)
+
+    with pytest.raises(SystemExit):
+        attempt(KilledSes())
+    clock.advance(60)
+    ses = FakeSes()
+    if guarded == "once":
+        assert attempt(ses) == ("duplicate", "outcome_unknown")
+    else:
+        reply = attempt(ses)
+        assert (reply.status, reply.body) == (503, "upstream_outcome_unknown")
+        assert reply.headers["idempotent-replayed"] == "true"
+    assert ses.calls == []
+
+
 # -- the Idempotency-Key guard around the call -------------------------------------------------
 
 

@@ -1,13 +1,14 @@
 """Campaigns: an ad-hoc recipient list -> recipient groups -> one batch task per group.
 
 The use case: stage validated rows, plan the shards, launch (the request drives the campaign as
-far as its deadline allows), and `finish_pending`, the `campaigns-finisher` timer job.
+far as its deadline allows), `resume` a keyed request's campaign on its retry, and
+`finish_pending`, the `campaigns-finisher` timer job.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sesrelay.campaigns.model import (
@@ -21,7 +22,7 @@ from sesrelay.campaigns.model import (
 from sesrelay.campaigns.rows import Row, RowValidator, blocks, plan_shards
 from sesrelay.campaigns.runner import Runner
 from sesrelay.campaigns.settle import OnChange
-from sesrelay.campaigns.store import CampaignStore, new_campaign_id
+from sesrelay.campaigns.store import CampaignConflict, CampaignStore, new_campaign_id
 from sesrelay.clock import Deadline
 from sesrelay.errors import RelayError
 from sesrelay.logs import log
@@ -31,19 +32,30 @@ from sesrelay.wiring import Services
 LEASE_MARGIN_SECONDS = 5.0
 MIN_RUN_SECONDS = 2.0  # the finisher does not start a campaign with less time than this
 
-__all__ = ["CampaignBuilder", "finish_pending"]
+__all__ = ["CampaignBuilder", "finish_pending", "resume"]
 
 
 class CampaignBuilder:
-    """Stages validated rows as blocks, then plans the shards and launches the campaign."""
+    """Stages validated rows as blocks, then plans the shards and launches the campaign.
 
-    def __init__(self, services: Services, spec: CampaignSpec, validator: RowValidator) -> None:
+    `campaign_id` names the campaign of a keyed request (`store.keyed_campaign_id`); a record
+    of it still validating is taken over (its run died while staging: nothing reached SES).
+    Without one the campaign gets a random id.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        spec: CampaignSpec,
+        validator: RowValidator,
+        campaign_id: str | None = None,
+    ) -> None:
         self.services = services
         self.store = CampaignStore(services.state)
         self.validator = validator
         now = services.clock.now().isoformat(timespec="seconds")
         self.campaign = Campaign(
-            id=new_campaign_id(),
+            id=campaign_id or new_campaign_id(),
             state="validating",
             created_at=now,
             updated_at=now,
@@ -52,8 +64,18 @@ class CampaignBuilder:
             validation=spec.Validation,
             name=spec.Name,
         )
-        self.store.create(self.campaign)
+        self._create()
         self._sizes: list[int] = []
+
+    def _create(self) -> None:
+        try:
+            self.store.create(self.campaign)
+        except CampaignConflict:
+            earlier = self.store.load(self.campaign.id)
+            if earlier is None or earlier.state != "validating":
+                raise
+            self.campaign.created_at = earlier.created_at
+            self.campaign.version = earlier.version  # saved with compare_and_set from here on
 
     def stage(self, rows: Iterable[Row]) -> None:
         """Store rows (already validated) in blocks as they come: never the whole list at once."""
@@ -115,6 +137,27 @@ class CampaignBuilder:
         return camp
 
 
+def resume(
+    services: Services, campaign_id: str, deadline: Deadline, *, reserve: float = 0.0
+) -> Campaign | None:
+    """The campaign a keyed request started before, driven on within the deadline unless
+    another invocation drives it now. None when there is none yet, or when it never got past
+    staging its rows (nothing reached SES: the caller stages them again)."""
+    store = CampaignStore(services.state)
+    camp = store.load(campaign_id)
+    if camp is None or camp.state == "validating":
+        return None
+    if camp.state not in ACTIVE_STATES:
+        return camp
+    with _leased(store, campaign_id, deadline) as held:
+        if not held:  # another invocation drives it: report it as it stands
+            return camp
+        camp = store.load(campaign_id) or camp
+        if camp.state in ACTIVE_STATES:
+            Runner(services, store, camp, deadline, reserve).run()
+        return camp
+
+
 def finish_pending(services: Services, deadline: Deadline) -> dict[str, Any]:
     """The `campaigns-finisher` timer job: drive every pending campaign on within the deadline.
 
@@ -142,10 +185,9 @@ def finish_pending(services: Services, deadline: Deadline) -> dict[str, Any]:
 def _drive(
     services: Services, store: CampaignStore, campaign_id: str, deadline: Deadline
 ) -> dict[str, Any]:
-    token = store.lease(campaign_id, deadline.remaining() + LEASE_MARGIN_SECONDS)
-    if token is None:
-        return {"CampaignId": campaign_id, "State": "busy"}  # another invocation drives it
-    try:
+    with _leased(store, campaign_id, deadline) as held:
+        if not held:
+            return {"CampaignId": campaign_id, "State": "busy"}  # another invocation drives it
         camp = store.load(campaign_id)
         if camp is None or camp.state not in ACTIVE_STATES:
             store.remove_pending(campaign_id)
@@ -155,6 +197,15 @@ def _drive(
         if camp.state not in FINAL_STATES and camp.last_error:
             summary["LastError"] = camp.last_error
         return summary
+
+
+@contextlib.contextmanager
+def _leased(store: CampaignStore, campaign_id: str, deadline: Deadline) -> Iterator[bool]:
+    """Whether this invocation may drive the campaign (for the deadline, plus a margin)."""
+    token = store.lease(campaign_id, deadline.remaining() + LEASE_MARGIN_SECONDS)
+    try:
+        yield token is not None
     finally:
-        with contextlib.suppress(StateStoreError):
-            store.release(campaign_id, token)
+        if token is not None:
+            with contextlib.suppress(StateStoreError):  # a stale lease expires by itself
+                store.release(campaign_id, token)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -37,7 +38,16 @@ class CampaignRowsMissing(RelayError):
 
 
 def new_campaign_id() -> str:
+    """A campaign nobody can ask for again (the CLI's: it has no retry of the same request)."""
     return "cmp_" + secrets.token_hex(8)
+
+
+def keyed_campaign_id(scope: str, key: str, fingerprint: str) -> str:
+    """The campaign a keyed request starts. The same scope, Idempotency-Key and body always name
+    the same campaign, so a retry after a crash finds the one the first attempt started (and a
+    new body under an old key, once the key is forgotten, names a new one)."""
+    digest = hashlib.sha256(f"{scope}\n{key}\n{fingerprint}".encode()).hexdigest()
+    return "cmp_" + digest[:16]
 
 
 def is_campaign_id(text: str) -> bool:

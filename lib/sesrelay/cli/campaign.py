@@ -161,7 +161,7 @@ class _Send:
         from sesrelay.campaigns.rows import RowValidator
         from sesrelay.campaigns.service import CampaignBuilder
 
-        self.validator = validator = RowValidator(self.spec.defaults())
+        self.validator = validator = RowValidator(self.spec.defaults(), subject=self.spec.Subject)
         check = Progress("validate", size, enabled=self.show, stream=self.err)
         builder = None
         try:

@@ -2,31 +2,35 @@
 
 First request runs; a repeat with the same key and body within 24 h replays the stored answer
 (with `Idempotent-Replayed: true`); another body -> 409 idempotency_key_reused; still running ->
-409 idempotency_in_progress. Failures SES certainly did not act on free the key; ambiguous ones
-keep it (the 502 is replayed). `IdempotencyGuard` is this protocol as the send pipeline's guard.
+409 idempotency_in_progress. Failures SES certainly did not act on free the key; ambiguous ones,
+and a run that vanished while calling SES, keep it (the 502 is replayed).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import os
-import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sesrelay.clock import Deadline
+from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import RelayError
 from sesrelay.events import HttpResponse
 from sesrelay.logs import log
-from sesrelay.sending.outcome import KEEPS_KEY, Execute, IdempotencyInProgress, SendOutcome
+from sesrelay.sending.keyrecord import Found, Hold, KeyRecord
+from sesrelay.sending.outcome import (
+    KEEPS_KEY,
+    Execute,
+    IdempotencyInProgress,
+    SendOutcome,
+    lost_run,
+)
 from sesrelay.state import StateStore, StateStoreError
 
 REPLAY_TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 256
-#: The in-progress claim lives as long as the invocation may run, plus this margin, so a
-#: crashed instance never blocks a key for long.
+#: A claim's lease: as long as the invocation may run, plus this margin. A run that vanished
+#: before calling SES blocks its key only that long.
 CLAIM_MARGIN_SECONDS = 2.0
 REPLAYED_HEADER = "idempotent-replayed"
 
@@ -39,14 +43,13 @@ class IdempotencyKeyReused(RelayError):
     code = "idempotency_key_reused"
 
 
-#: Claim tokens tell this instance's claim from another's: a random prefix drawn once per
-#: process, then a counter (an os.urandom call per request costs more than the rest of it).
-_TOKEN_PREFIX = secrets.token_hex(6)
-_TOKEN_COUNTER = itertools.count()
-
-
-def _claim_token() -> str:
-    return f"{_TOKEN_PREFIX}-{os.getpid()}-{next(_TOKEN_COUNTER)}"
+IN_PROGRESS = "a request with this Idempotency-Key is still in progress; retry shortly"
+LOST = (
+    "an earlier request with this Idempotency-Key stopped while SES was being called, so SES "
+    "may or may not have sent; check GET /v1/email-status before sending again under a new key"
+)
+#: Reading the key again after another request changed it first; more means heavy contention.
+_ATTEMPTS = 3
 
 
 def check_key(key: str) -> str:
@@ -72,8 +75,11 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
 
 
 class Idempotency:
-    def __init__(self, store: StateStore) -> None:
+    """The protocol over one state store, leases judged on `clock`."""
+
+    def __init__(self, store: StateStore, clock: Clock) -> None:
         self._store = store
+        self._clock = clock
 
     def run(
         self,
@@ -84,62 +90,120 @@ class Idempotency:
         deadline: Deadline,
         action: Callable[[], HttpResponse],
         keep: Callable[[HttpResponse], bool],
+        lost: Callable[[], HttpResponse] | None = None,
     ) -> HttpResponse:
         """Run `action` at most once per (scope, key). `keep` says whether an answer is final
-        (stored and replayed) or frees the key (SES certainly did not act)."""
+        (stored and replayed) or frees the key (SES certainly did not act).
+
+        With `lost`, `action` is one SES send: the key records "calling SES" before it runs, and
+        a request that finds that run gone (lease over, no answer recorded) answers `lost()`,
+        kept and replayed like any answer; the action never runs again. Without it (a campaign,
+        which records its own intents), a vanished run leaves a claim that lapses with its
+        lease, and the next request runs the action again.
+        """
         store_key = f"idem:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
-        token = _claim_token()
-        claim = {"state": "in_progress", "fp": fingerprint, "token": token}
-        ttl = deadline.remaining() + CLAIM_MARGIN_SECONDS
-        existing = self._store.claim(store_key, json.dumps(claim), ttl)
-        if existing is not None:
-            return self._answer_existing(existing.value, fingerprint)
+        record = KeyRecord(self._store, self._clock, store_key, REPLAY_TTL_SECONDS)
+        lease = deadline.remaining() + CLAIM_MARGIN_SECONDS
+        for _ in range(_ATTEMPTS):
+            got = record.acquire({"fp": fingerprint}, lease)
+            if isinstance(got, Hold):
+                return self._run(record, got, fingerprint, action, keep, intent=lost is not None)
+            _check_found(got, fingerprint)
+            if not got.lost or lost is None:
+                return _replay(got)
+            response = lost()
+            log.warning(
+                "an earlier run stopped while calling SES: its outcome is unknown",
+                extra={"fields": {"code": "upstream_outcome_unknown"}},
+            )
+            if _record(record, got.version, _done(fingerprint, response)):
+                return _replayed(response)
+        raise IdempotencyInProgress(IN_PROGRESS)
+
+    @staticmethod
+    def _run(
+        record: KeyRecord,
+        hold: Hold,
+        fingerprint: str,
+        action: Callable[[], HttpResponse],
+        keep: Callable[[HttpResponse], bool],
+        *,
+        intent: bool,
+    ) -> HttpResponse:
+        if intent:
+            try:
+                calling = record.calling(hold)
+            except StateStoreError:
+                record.release(hold)  # nothing was sent: the key must not read "maybe sent"
+                raise
+            if not calling:  # this run's lease ran out: another request may hold the key now
+                raise IdempotencyInProgress(IN_PROGRESS)
         try:
             response = action()
         except RelayError:
-            self._release(store_key, token)
+            record.release(hold)
             raise
-        try:
-            if keep(response):
-                record = {
-                    "state": "done",
-                    "fp": fingerprint,
-                    "status": response.status,
-                    "headers": response.headers,
-                    "body": response.body,
-                }
-                self._store.put(store_key, json.dumps(record), REPLAY_TTL_SECONDS)
-            else:
-                self._release(store_key, token)
-        except StateStoreError:
-            # SES has answered; reporting a store failure now would invite a retry that sends
-            # twice. Answer what SES said; the claim still blocks the key until it expires.
-            log.error(
-                "could not record the idempotent answer",
-                extra={"fields": {"code": "state_store_unavailable"}},
-            )
+        _record(record, hold.version, _done(fingerprint, response) if keep(response) else None)
         return response
 
-    def _release(self, store_key: str, token: str) -> None:
-        current = self._store.get(store_key)
-        if current is not None and json.loads(current.value).get("token") == token:
-            self._store.delete(store_key, expected_version=current.version)
 
-    @staticmethod
-    def _answer_existing(raw: str, fp: str) -> HttpResponse:
-        record = json.loads(raw)
-        if record.get("fp") != fp:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was already used with a different request body; "
-                "use a new key for a different request"
-            )
-        if record.get("state") != "done":
-            raise IdempotencyInProgress(
-                "a request with this Idempotency-Key is still in progress; retry shortly"
-            )
-        headers = dict(record.get("headers") or {})
-        headers[REPLAYED_HEADER] = "true"
-        return HttpResponse(int(record["status"]), str(record["body"]), headers)
+def _record(record: KeyRecord, version: int, answer: dict[str, Any] | None) -> bool:
+    """Record how a run ended: its answer, or None to free the key. SES has answered by now; a
+    store failure here must not change the answer, since reporting it would invite a retry that
+    sends twice. The key then keeps what it said before ("calling SES" reads as outcome unknown
+    once its lease is over)."""
+    try:
+        written = record.free(version) if answer is None else record.settle(version, answer)
+    except StateStoreError:
+        log.error(
+            "could not record the idempotent answer",
+            extra={"fields": {"code": "state_store_unavailable"}},
+        )
+        return True
+    if not written:  # only when this run's lease ran out and another request settled the key
+        log.warning(
+            "the Idempotency-Key was settled by another request meanwhile",
+            extra={"fields": {"code": "idempotency_in_progress"}},
+        )
+    return written
+
+
+def _done(fingerprint: str, response: HttpResponse) -> dict[str, Any]:
+    return {
+        "state": "done",
+        "fp": fingerprint,
+        "status": response.status,
+        "headers": response.headers,
+        "body": response.body,
+    }
+
+
+def _check_found(found: Found, fp: str) -> None:
+    """Raise unless the record holds an answer (or a lost run) of this very request."""
+    if found.reclaimable:  # freed, but others took it first each time we tried
+        raise IdempotencyInProgress(IN_PROGRESS)
+    if found.fields.get("fp") != fp:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used with a different request body; "
+            "use a new key for a different request"
+        )
+    if found.held:
+        raise IdempotencyInProgress(IN_PROGRESS)
+
+
+def _replay(found: Found) -> HttpResponse:
+    fields = found.fields
+    if fields.get("state") != "done":
+        raise IdempotencyInProgress(IN_PROGRESS)
+    return _replayed(
+        HttpResponse(int(fields["status"]), str(fields["body"]), dict(fields.get("headers") or {}))
+    )
+
+
+def _replayed(response: HttpResponse) -> HttpResponse:
+    headers = dict(response.headers)
+    headers[REPLAYED_HEADER] = "true"
+    return HttpResponse(response.status, response.body, headers)
 
 
 class IdempotencyGuard:
@@ -154,6 +218,7 @@ class IdempotencyGuard:
     def run(
         self,
         store: StateStore,
+        clock: Clock,
         deadline: Deadline,
         execute: Execute,
         answer: Callable[[SendOutcome], HttpResponse],
@@ -165,11 +230,12 @@ class IdempotencyGuard:
             kept.append(outcome.kind in KEEPS_KEY)
             return answer(outcome)
 
-        return Idempotency(store).run(
+        return Idempotency(store, clock).run(
             scope=self.scope,
             key=self.key,
             fingerprint=self.fingerprint,
             deadline=deadline,
             action=action,
             keep=lambda _response: kept[-1],
+            lost=lambda: answer(lost_run(LOST)),
         )

@@ -1,30 +1,34 @@
 """Send at most once per key (a timer tick, a webhook delivery): the send pipeline's guard for
 triggers that deliver the same event again (SCF retries, vendors' redeliveries).
 
-The claim lives as long as the invocation may run; afterwards the key remembers how the first
-run ended ("sent" or "outcome_unknown"). Failures SES certainly did not act on free the key;
-ambiguous ones keep it, so a retry of the same tick or delivery never sends a second mail.
+The key records "calling SES" before the call and, afterwards, how the run ended ("sent" or
+"outcome_unknown"). Failures SES certainly did not act on free the key; ambiguous ones keep it,
+and so does a run that vanished while calling SES, so a retry of the same tick or delivery
+never sends a second mail.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sesrelay.clock import Deadline
+from sesrelay.clock import Clock, Deadline
 from sesrelay.logs import log
+from sesrelay.sending.keyrecord import Hold, KeyRecord
 from sesrelay.sending.outcome import (
     KEEPS_KEY,
     Execute,
     IdempotencyInProgress,
+    RunLost,
     SendKind,
     SendOutcome,
 )
 from sesrelay.state import StateStore, StateStoreError
 
+#: A claim's lease: as long as the invocation may run, plus this margin.
 CLAIM_MARGIN_SECONDS = 5.0
-IN_PROGRESS = "in_progress"
+#: Reading the key again after another run changed it first; more means heavy contention.
+_ATTEMPTS = 3
 
 R = TypeVar("R")
 
@@ -49,37 +53,66 @@ class SendOnce(Generic[R]):
     def run(
         self,
         store: StateStore,
+        clock: Clock,
         deadline: Deadline,
         execute: Execute,
         answer: Callable[[SendOutcome], R],
     ) -> R:
-        claim = json.dumps({"state": IN_PROGRESS})
-        existing = store.claim(self.key, claim, deadline.remaining() + CLAIM_MARGIN_SECONDS)
-        if existing is not None:
-            first = str(json.loads(existing.value).get("state"))
-            if first == IN_PROGRESS:
+        record = KeyRecord(store, clock, self.key, self.remember_seconds)
+        lease = deadline.remaining() + CLAIM_MARGIN_SECONDS
+        for _ in range(_ATTEMPTS):
+            got = record.acquire({}, lease)
+            if isinstance(got, Hold):
+                return self._send(record, got, execute, answer)
+            if got.held or got.reclaimable:
                 raise IdempotencyInProgress(self.busy)
-            return self.duplicate(first)
+            if not got.lost:
+                return self.duplicate(got.state)
+            log.warning(
+                "an earlier run stopped while calling SES: its outcome is unknown",
+                extra={"fields": {"code": RunLost.code}},
+            )
+            unknown = {"state": SendKind.OUTCOME_UNKNOWN.value, "code": RunLost.code}
+            if _record(record, got.version, unknown, SendKind.OUTCOME_UNKNOWN):
+                return self.duplicate(SendKind.OUTCOME_UNKNOWN.value)
+        raise IdempotencyInProgress(self.busy)
+
+    def _send(
+        self, record: KeyRecord, hold: Hold, execute: Execute, answer: Callable[[SendOutcome], R]
+    ) -> R:
+        try:
+            calling = record.calling(hold)
+        except StateStoreError:
+            record.release(hold)  # nothing was sent: the key must not read "maybe sent"
+            raise
+        if not calling:  # this run's lease ran out: another run may hold the key now
+            raise IdempotencyInProgress(self.busy)
         outcome = execute()
-        self._record(store, outcome)
+        ended: dict[str, Any] | None = None  # SES surely did not act: the next one may send
+        if outcome.kind in KEEPS_KEY:
+            ended = {"state": outcome.kind.value}
+            if outcome.kind is SendKind.OUTCOME_UNKNOWN:
+                ended["code"] = outcome.failure.code
+        _record(record, hold.version, ended, outcome.kind)
         return answer(outcome)
 
-    def _record(self, store: StateStore, outcome: SendOutcome) -> None:
-        """Remember how the run ended. SES has answered by now, so a store failure here must not
-        change the answer: reporting it as retry-later would invite a retry that sends again.
-        The claim then keeps blocking the key until it expires."""
-        try:
-            if outcome.kind in KEEPS_KEY:
-                record = {"state": outcome.kind.value}
-                if outcome.kind is SendKind.OUTCOME_UNKNOWN:
-                    record["code"] = outcome.failure.code
-                store.put(self.key, json.dumps(record), self.remember_seconds)
-            else:  # SES surely did not act: the next delivery may send
-                store.delete(self.key)
-        except StateStoreError:
-            log.error(
-                "could not record how a send ended",
-                extra={
-                    "fields": {"code": "state_store_unavailable", "outcome": outcome.kind.value}
-                },
-            )
+
+def _record(record: KeyRecord, version: int, ended: dict[str, Any] | None, kind: SendKind) -> bool:
+    """Remember how a run ended (None: free the key). SES has answered by now, so a store
+    failure here must not change the answer: reporting it as retry-later would invite a retry
+    that sends again. The key then keeps "calling SES", read as outcome unknown once the lease
+    is over."""
+    try:
+        written = record.free(version) if ended is None else record.settle(version, ended)
+    except StateStoreError:
+        log.error(
+            "could not record how a send ended",
+            extra={"fields": {"code": "state_store_unavailable", "outcome": kind.value}},
+        )
+        return True
+    if not written:  # only when this run's lease ran out and another run settled the key
+        log.warning(
+            "the key was settled by another run meanwhile",
+            extra={"fields": {"code": "idempotency_in_progress", "outcome": kind.value}},
+        )
+    return written

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
-from sesrelay.clock import Deadline
+from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import Outcome, RelayError, SesError
 from sesrelay.state import StateStore, StateStoreError
 
@@ -32,6 +32,13 @@ class IdempotencyInProgress(RelayError):
     """A guard's key is held by a run still going (another invocation, or an SCF retry)."""
 
     code = "idempotency_in_progress"
+
+
+class RunLost(RelayError):
+    """An earlier run of the key stopped (killed, timed out) after it started its SES call and
+    before it recorded SES's answer: SES may or may not have sent."""
+
+    code = "upstream_outcome_unknown"
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ def failed(error: RelayError) -> SendOutcome:
     return SendOutcome(kind, error=error)
 
 
+def lost_run(message: str) -> SendOutcome:
+    """The outcome of a run found gone while it was calling SES."""
+    return SendOutcome(SendKind.OUTCOME_UNKNOWN, error=RunLost(message))
+
+
 Execute = Callable[[], SendOutcome]
 
 
@@ -81,17 +93,22 @@ class Guard(Protocol[R]):
     """At most one send per key: an HTTP Idempotency-Key, a timer tick, a webhook delivery.
 
     The pipeline calls `run` only for a valid request whose sender is allowed, so bad input never
-    claims a key. `execute` makes the SES call and returns its outcome (it raises no RelayError);
-    `answer` turns an outcome into the entry point's reply. A guard either claims the key, runs
-    `execute` once, keeps the key if the outcome is in KEEPS_KEY and frees it otherwise, then
-    answers; or it answers from what an earlier run of the key left, without calling SES. It
+    claims a key. `execute` is the SES call itself (the input is checked already) and returns
+    its outcome (it raises no RelayError); `answer` turns an outcome into the entry point's reply.
+
+    A guard either claims the key, records "calling SES" (`sending/keyrecord.py`), runs `execute`
+    once, keeps the key if the outcome is in KEEPS_KEY and frees it otherwise, then answers; or
+    it answers from what an earlier run of the key left, without calling SES: that run's answer,
+    or outcome unknown when the run vanished after it recorded "calling SES" (`lost_run`). It
     raises a RelayError when it cannot do either (IdempotencyInProgress, the state store down, a
-    key reused for another request): the pipeline answers that as a failure outcome.
+    key reused for another request): the pipeline answers that as a failure outcome, and nothing
+    was sent. Leases are judged on `clock`, the instance's injected clock.
     """
 
     def run(
         self,
         store: StateStore,
+        clock: Clock,
         deadline: Deadline,
         execute: Execute,
         answer: Callable[[SendOutcome], R],

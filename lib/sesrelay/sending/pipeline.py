@@ -126,7 +126,8 @@ class Pipeline:
         if guard is None:
             return answer(execute())
         try:
-            return guard.run(self._services.state, deadline, execute, answer)
+            services = self._services
+            return guard.run(services.state, services.clock, deadline, execute, answer)
         except RelayError as error:  # the guard could neither run nor answer from the store
             return answer(logged_failure(error, log))
 

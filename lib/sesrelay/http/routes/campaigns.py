@@ -1,7 +1,8 @@
 """HTTP routes of campaigns: POST /v1/campaigns and GET /v1/campaigns/{id}.
 
 POST validates everything first (nothing is stored for a refused body), then starts the campaign
-under its Idempotency-Key and drives it as far as the invocation's deadline allows.
+under its Idempotency-Key and drives it as far as the invocation's deadline allows. The campaign's
+id comes from the key and the body, so a retry after a crash finds it instead of starting another.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from sesrelay.sending.pipeline import check_sender
 from sesrelay.ses.addresses import sender_address
 
 if TYPE_CHECKING:
-    from sesrelay.campaigns.rows import RowValidator
+    from sesrelay.campaigns.model import CampaignSpec
+    from sesrelay.campaigns.rows import Row, RowValidator
 
 #: Time kept back from the invocation to store the state and answer after driving the campaign.
 REPLY_RESERVE_SECONDS = 1.0
@@ -74,9 +76,9 @@ def _rows_refused(
 
 def create_campaign(call: Call) -> HttpResponse:
     # imported here: the campaign modules cost a cold start nothing until a campaign comes in
-    from sesrelay.campaigns.model import campaign_view, parse_spec
+    from sesrelay.campaigns.model import parse_spec
     from sesrelay.campaigns.rows import RowValidator, json_recipients
-    from sesrelay.campaigns.service import CampaignBuilder
+    from sesrelay.campaigns.store import keyed_campaign_id
 
     services, request = call.services, call.request
     raw_key = request.header("idempotency-key")
@@ -104,30 +106,44 @@ def create_campaign(call: Call) -> HttpResponse:
     if isinstance(services.ses, UnconfiguredGateway):
         services.ses.call("ListReceivers", {}, call.deadline)  # raises ses_not_configured
 
-    validator = RowValidator(spec.defaults())
+    validator = RowValidator(spec.defaults(), subject=spec.Subject)
     rows = list(validator.validate(json_recipients(items)))
     if (validator.invalid and spec.Validation == "strict") or not rows:
         call.log["code"] = "validation_error"
         return _rows_refused(validator, has_rows=bool(rows), request_id=request.request_id)
 
-    def execute() -> HttpResponse:
-        builder = CampaignBuilder(services, spec, validator)
-        builder.stage(rows)
-        camp = builder.launch(call.deadline, reserve=REPLY_RESERVE_SECONDS)
-        call.log["campaign_id"] = camp.id
-        call.log["campaign_state"] = camp.state
-        headers = {"location": f"/v1/campaigns/{camp.id}"}
-        return json_response(202, campaign_view(camp), headers)
-
+    scope = f"{call.principal[:16]}:campaigns"
+    body_fingerprint = fingerprint(request.method, request.path, body)
+    campaign_id = keyed_campaign_id(scope, key, body_fingerprint)
     call.log["idempotency_key_hash"] = key_hash(key)
-    return Idempotency(services.state).run(
-        scope=f"{call.principal[:16]}:campaigns",
+    return Idempotency(services.state, services.clock).run(
+        scope=scope,
         key=key,
-        fingerprint=fingerprint(request.method, request.path, body),
+        fingerprint=body_fingerprint,
         deadline=call.deadline,
-        action=execute,
+        action=lambda: _start(call, campaign_id, spec, validator, rows),
         keep=lambda response: response.status < 300,
     )
+
+
+def _start(
+    call: Call, campaign_id: str, spec: CampaignSpec, validator: RowValidator, rows: list[Row]
+) -> HttpResponse:
+    """Start the campaign, or drive on the one a first attempt of this request started (its
+    claim lapsed when it died): the id is the same, so there is never a second campaign."""
+    from sesrelay.campaigns.model import campaign_view
+    from sesrelay.campaigns.service import CampaignBuilder, resume
+
+    services = call.services
+    camp = resume(services, campaign_id, call.deadline, reserve=REPLY_RESERVE_SECONDS)
+    if camp is None:
+        builder = CampaignBuilder(services, spec, validator, campaign_id=campaign_id)
+        builder.stage(rows)
+        camp = builder.launch(call.deadline, reserve=REPLY_RESERVE_SECONDS)
+    call.log["campaign_id"] = camp.id
+    call.log["campaign_state"] = camp.state
+    headers = {"location": f"/v1/campaigns/{camp.id}"}
+    return json_response(202, campaign_view(camp), headers)
 
 
 def get_campaign(call: Call) -> HttpResponse:
