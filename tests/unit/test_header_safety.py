@@ -377,3 +377,40 @@ def test_plain_file_names_are_accepted(name: str) -> None:
     params = validate_send_email(send_body(Attachments=[attachment(name)]), now=NOW)
     assert params.Attachments is not None
     assert params.Attachments[0].FileName == name
+
+
+# -- lone surrogates: JSON can spell them ("\ud800"), UTF-8 mail cannot carry them --------------
+
+LONE = "\ud800"
+SURROGATE = "must be valid Unicode text"
+
+
+@pytest.mark.parametrize("kind", sorted(VALIDATORS))
+@pytest.mark.parametrize(
+    "data",
+    [{"name": f"A{LONE}"}, {"other": LONE}, {f"n{LONE}": "x"}, json.dumps({"name": LONE})],
+    ids=["subject variable", "body variable", "variable name", "as JSON text"],
+)
+def test_a_lone_surrogate_in_template_data_is_refused(kind: str, data: object) -> None:
+    make, refuse = VALIDATORS[kind]
+    found = refuse(make(Template={"TemplateID": 100001, "TemplateData": data}))
+    assert any(SURROGATE in message for message in found["Template.TemplateData"]), found
+
+
+def test_a_lone_surrogate_in_the_subject_is_refused() -> None:
+    assert "Subject" in send_refusal(send_body(Subject=f"Hi {LONE}"))
+
+
+def test_a_campaign_row_with_a_lone_surrogate_is_refused_and_others_go_on() -> None:
+    validator = RowValidator({})
+    rows = list(validator.validate([("a@example.org", {"name": LONE}), ("b@example.org", {})]))
+    assert [email for email, _ in rows] == ["b@example.org"]
+    [problem] = validator.problems
+    assert (problem.index, problem.field) == (0, "TemplateData")
+    assert SURROGATE in problem.message
+
+
+def test_other_unicode_stays_valid() -> None:
+    data = {"name": "Zoë 李 😀"}
+    body = send_body(Template={"TemplateID": 100001, "TemplateData": data})
+    assert validate_send_email(body, now=NOW).Template is not None

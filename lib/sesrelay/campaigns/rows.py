@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from sesrelay.ses.fields import is_email_address
 from sesrelay.ses.headers import SUBJECT_VALUE_RULE, subject_variables
-from sesrelay.ses.rules import HEADER_BREAKERS
+from sesrelay.ses.rules import HEADER_BREAKERS, SURROGATE_RULE, has_lone_surrogate
 
 MAX_DATA_BYTES = 800  # CreateReceiverDetailWithData: TemplateData <= 800 bytes "for the whole JSON"
 ROWS_PER_UPLOAD = 20_000  # LimitExceeded.ReceiverDetailRequestLimit
@@ -170,6 +170,8 @@ class RowValidator:
                 assert isinstance(value, str)
                 if "<" in value and _TAG_RE.search(value):
                     return "values must not contain HTML tags (SES InValidTemplateData)"
+                if has_lone_surrogate(value) or has_lone_surrogate(name):
+                    return "names and values " + SURROGATE_RULE
                 # JSON escapes take at most 6 bytes per character: a cheap upper bound
                 size += 6 * (len(name) + len(value)) + 6
             elif value is None or kind in (int, float, bool):

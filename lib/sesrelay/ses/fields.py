@@ -27,8 +27,10 @@ from sesrelay.ses.addresses import (
 from sesrelay.ses.rules import (
     CONTEXT_ALLOW_SIMPLE,
     CONTEXT_NOW,
+    SURROGATE_RULE,
     check_no_controls,
     has_control_chars,
+    has_lone_surrogate,
     rule_error,
 )
 
@@ -192,6 +194,9 @@ def load_template_data(value: object) -> str:
             "values must be strings, numbers, booleans or null: a flat key-value object, "
             "no nested objects or arrays (SES rule)",
         )
+    texts = [*obj, *(item for item in obj.values() if isinstance(item, str))]
+    if any(has_lone_surrogate(text) for text in texts):
+        raise rule_error("template_data_text", "names and values " + SURROGATE_RULE)
     return value if was_text and isinstance(value, str) else _dump_compact(obj)
 
 

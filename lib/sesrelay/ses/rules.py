@@ -48,3 +48,18 @@ def check_no_controls(value: str) -> str:
     if has_control_chars(value):
         raise rule_error("control_chars", CONTROL_CHARS_RULE)
     return value
+
+
+#: What a lone surrogate gets: JSON can spell one ("\ud800"), UTF-8 cannot carry it to a mail.
+SURROGATE_RULE = "must be valid Unicode text (no lone surrogate such as \\ud800)"
+
+
+def has_lone_surrogate(value: str) -> bool:
+    """True if `value` holds a UTF-16 surrogate on its own (valid in JSON text, not in mail)."""
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
