@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sesrelay.clock import Deadline
-from sesrelay.errors import FieldError, InvalidInput, RelayError
+from sesrelay.errors import FieldError, InvalidInput, RelayError, public_message
 from sesrelay.gateway import SEND_ACTIONS
 from sesrelay.sending.outcome import SendKind, SendOutcome
 from sesrelay.sending.pipeline import Pipeline, SendRequest, logged_failure
@@ -55,7 +55,7 @@ def reply(outcome: SendOutcome) -> dict[str, Any]:
 
 
 def error_body(error: RelayError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": error.code, "message": error.message, "errors": []}
+    body: dict[str, Any] = {"code": error.code, "message": public_message(error), "errors": []}
     if isinstance(error, InvalidInput):
         body["errors"] = [e.as_dict() for e in error.errors]
     extra = error.as_dict()

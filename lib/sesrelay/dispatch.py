@@ -9,9 +9,9 @@ from typing import Any
 from sesrelay import logs
 from sesrelay.clock import Deadline
 from sesrelay.direct import handle_direct, is_direct_event
-from sesrelay.errors import RelayError
+from sesrelay.errors import INTERNAL_MESSAGES, RelayError
 from sesrelay.events import HttpResponse, parse_http_event
-from sesrelay.http.problems import INTERNAL_DETAIL, error_response, problem
+from sesrelay.http.problems import error_response, problem
 from sesrelay.wiring import Services
 
 ACCEPTED_SHAPES = (
@@ -106,7 +106,7 @@ def handle_http_event(
         return handle_http(call)
     except RelayError as error:
         fields["code"] = error.code
-        if error.code in INTERNAL_DETAIL:
+        if error.code in INTERNAL_MESSAGES:
             fields["detail"] = error.message  # for the operator; the caller gets the fixed text
         return error_response(error, request_id)
     except Exception:

@@ -136,3 +136,15 @@ class SesError(RelayError):
         data["ses_request_id"] = self.request_id
         data["outcome"] = self.outcome.value
         return data
+
+
+#: Errors whose message describes our infrastructure (a store's host and port), not the caller's
+#: request: answers and campaign records carry this text; the message itself goes to the log.
+INTERNAL_MESSAGES = {
+    "state_store_unavailable": "the state store (SQLite/Redis) is unreachable; retry",
+}
+
+
+def public_message(error: RelayError) -> str:
+    """What a caller may be told about `error`."""
+    return INTERNAL_MESSAGES.get(error.code, error.message)

@@ -20,7 +20,7 @@ from sesrelay.campaigns.reconcile import (
 )
 from sesrelay.campaigns.store import CampaignStore
 from sesrelay.clock import Deadline
-from sesrelay.errors import RelayError, SesError
+from sesrelay.errors import RelayError, SesError, public_message
 from sesrelay.gateway import SesGateway
 from sesrelay.receivers import TooManyReceivers, iter_receivers
 from sesrelay.wiring import Services
@@ -92,7 +92,7 @@ class Settler:
     def _note(self, error: RelayError, shard: Shard | None, step: str) -> dict[str, Any]:
         self.camp.last_error = {
             "Code": error.code,
-            "Message": error.message,
+            "Message": public_message(error),
             "Step": step,
             "Shard": shard.index if shard else None,
             "Outcome": error.outcome.value if isinstance(error, SesError) else None,

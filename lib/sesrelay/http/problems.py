@@ -10,7 +10,14 @@ import math
 from http import HTTPStatus
 from typing import Any
 
-from sesrelay.errors import InvalidInput, Outcome, RelayError, SesError
+from sesrelay.errors import (
+    INTERNAL_MESSAGES,
+    InvalidInput,
+    Outcome,
+    RelayError,
+    SesError,
+    public_message,
+)
 from sesrelay.events import HttpResponse
 
 PROBLEM_TYPE = "application/problem+json"
@@ -45,13 +52,11 @@ CODES: dict[str, tuple[int, str]] = {
     "config_error": (503, "sesrelay.yaml is invalid; `sesrelay config check` lists every problem"),
     "ses_not_configured": (503, "no Tencent Cloud credentials are configured"),
     "auth_not_configured": (503, "no API keys are configured, so nothing can be sent"),
-    "state_store_unavailable": (503, "the state store (SQLite/Redis) is unreachable; retry"),
+    "state_store_unavailable": (503, INTERNAL_MESSAGES["state_store_unavailable"]),
     "deadline_exceeded": (503, "the invocation ran out of time before SES could be called"),
 }
 
 RETRY_AFTER_SECONDS = "1"
-#: Codes whose error message describes our infrastructure, not the caller's request.
-INTERNAL_DETAIL = frozenset({"state_store_unavailable"})
 
 
 def ses_status(error: SesError) -> int:
@@ -126,13 +131,10 @@ def error_response(error: RelayError, request_id: str | None) -> HttpResponse:
     allow = getattr(error, "allow", None)
     if allow:
         headers["allow"] = allow
-    # The store's own message names its host and port (an internal address): it goes to the
-    # log, the caller gets the code's fixed text.
-    detail = CODES[code][1] if code in INTERNAL_DETAIL else error.message
     return problem(
         status,
         code,
-        detail,
+        public_message(error),
         request_id=request_id,
         errors=errors,
         extra=extra,
