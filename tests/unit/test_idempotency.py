@@ -1,6 +1,6 @@
 """The Idempotency-Key protocol on its own, over the memory state store and a manual clock:
 replays, reuse, in-progress, freed and kept keys, expiry, scopes, key syntax, and a send whose
-run vanished before or while calling SES."""
+claim (its "calling SES" record) failed, outlived its lease, or whose run vanished mid-call."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def test_the_guard_keeps_the_key_exactly_when_ses_acted_or_may_have(
     assert len(executed) == (1 if kept else 2)
 
 
-# -- a send's key: claimed -> calling SES -> its answer -----------------------------------------
+# -- a send's key: claimed as "calling SES" -> its answer ----------------------------------------
 
 
 def problem_answer(outcome: SendOutcome) -> HttpResponse:
@@ -255,25 +255,26 @@ def test_a_send_that_died_calling_ses_is_in_progress_then_a_replayed_502_for_24_
     assert retry.calls == 0
 
 
-def test_a_send_that_vanished_before_calling_ses_runs_again_after_its_lease(
+def test_a_claim_the_store_wrote_but_could_not_free_is_a_replayed_502_never_a_send(
     clock: ManualClock,
 ) -> None:
-    # The calling write fails and so does freeing the claim: only the claim is left.
-    store = ScriptedStore(clock, "fail", "fail")
+    """It says "calling SES", so once its lease is over it cannot be told from a send that died
+    mid-call: a needless "unknown" rather than a risk of sending twice."""
+    store = ScriptedStore(clock, "lost", "fail")  # the claim's reply lost, then freeing it fails
     first = Sends()
     with pytest.raises(StateStoreError):
         send(store, clock, first)
-    assert first.calls == 0
     retry = Sends()
     with pytest.raises(IdempotencyInProgress):
         send(store, clock, retry)
     clock.advance(10 + CLAIM_MARGIN_SECONDS)
-    assert send(store, clock, retry).status == 202
-    assert retry.calls == 1
+    reply = send(store, clock, retry)
+    assert (reply.status, json.loads(reply.body)) == (502, {"code": "upstream_outcome_unknown"})
+    assert first.calls + retry.calls == 0
 
 
 @pytest.mark.parametrize("step", ["fail", "lost"])
-def test_the_store_failing_at_the_calling_write_sends_nothing_and_frees_the_key(
+def test_the_store_failing_at_the_claim_sends_nothing_and_frees_the_key(
     clock: ManualClock, step: str
 ) -> None:
     store = ScriptedStore(clock, step)
@@ -285,13 +286,46 @@ def test_the_store_failing_at_the_calling_write_sends_nothing_and_frees_the_key(
     reply = send(store, clock, retry)  # at once: the failed run freed its claim
     assert reply.status == 202
     assert "idempotent-replayed" not in reply.headers
+    assert send(store, clock, retry).headers["idempotent-replayed"] == "true"
+    assert retry.calls == 1
+
+
+class PausingStore(MemoryStateStore):
+    """The first request pauses right after its claim (a frozen instance) until its lease is
+    over."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock)
+        self.manual = clock
+        self.pauses = True
+
+    def claim(self, key: str, value: str, ttl_seconds: float) -> StateRecord | None:
+        taken = super().claim(key, value, ttl_seconds)
+        if taken is None and self.pauses:
+            self.pauses = False
+            self.manual.advance(10 + CLAIM_MARGIN_SECONDS)
+        return taken
+
+
+def test_a_send_whose_lease_ran_out_before_the_call_does_not_call_ses_and_frees_the_key(
+    clock: ManualClock,
+) -> None:
+    store = PausingStore(clock)
+    late = Sends()
+    with pytest.raises(IdempotencyInProgress):
+        send(store, clock, late)
+    assert late.calls == 0
+    retry = Sends()
+    reply = send(store, clock, retry)  # a new run, not "outcome unknown": SES was not called
+    assert reply.status == 202
+    assert "idempotent-replayed" not in reply.headers
     assert retry.calls == 1
 
 
 def test_an_answer_that_cannot_be_recorded_leaves_outcome_unknown_not_a_second_send(
     clock: ManualClock,
 ) -> None:
-    store = ScriptedStore(clock, "ok", "fail")  # calling SES recorded; the answer is not
+    store = ScriptedStore(clock, "ok", "fail")  # claimed as calling SES; the answer not recorded
     first = Sends()
     assert send(store, clock, first).status == 202  # what SES said, not the store's failure
     clock.advance(10 + CLAIM_MARGIN_SECONDS)

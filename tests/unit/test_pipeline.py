@@ -52,15 +52,23 @@ class FakeSes:
 
 
 class RecordingStore(MemoryStateStore):
-    """The memory store, noting every key a guard tried to claim."""
+    """The memory store, noting every key a guard tried to claim and counting its writes."""
 
     def __init__(self, clock: ManualClock) -> None:
         super().__init__(clock)
         self.claims: list[str] = []
+        self.writes = 0
 
     def claim(self, key: str, value: str, ttl_seconds: float) -> StateRecord | None:
         self.claims.append(key)
+        self.writes += 1
         return super().claim(key, value, ttl_seconds)
+
+    def compare_and_set(
+        self, key: str, expected_version: int, value: str, ttl_seconds: float
+    ) -> StateRecord | None:
+        self.writes += 1
+        return super().compare_and_set(key, expected_version, value, ttl_seconds)
 
 
 def ses_error(outcome: Outcome, code: str = "InternalError") -> SesError:
@@ -302,18 +310,20 @@ def test_once_with_the_state_store_down_is_retry_later_and_sends_nothing(
     assert ses.calls == []
 
 
-# -- both guards: "calling SES" is on record before the call -------------------------------------
+# -- both guards: their claim is the "calling SES" record, written before the call -------------
 
 
 class WatchingSes(FakeSes):
-    """Notes what each claimed key says at the moment SES is called."""
+    """Notes what each claimed key says, and how many writes were made, when SES is called."""
 
     def __init__(self, store: RecordingStore) -> None:
         super().__init__()
         self.store = store
         self.seen: list[str] = []
+        self.writes_before: list[int] = []
 
     def call(self, action: str, params: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        self.writes_before.append(self.store.writes)
         for key in self.store.claims:
             record = self.store.get(key)
             if record is not None:
@@ -330,7 +340,7 @@ class KilledSes(FakeSes):
 
 
 @pytest.mark.parametrize("guarded", ["once", "idempotency-key"])
-def test_each_guard_records_calling_ses_before_the_call(
+def test_each_guard_records_calling_ses_in_its_one_write_before_the_call(
     guarded: str, clock: ManualClock, store: RecordingStore
 ) -> None:
     ses = WatchingSes(store)
@@ -340,6 +350,8 @@ def test_each_guard_records_calling_ses_before_the_call(
     else:
         http_send(services)
     assert ses.seen == ["calling"]
+    assert ses.writes_before == [1]  # the claim: one store round trip before SES
+    assert store.writes == 2  # then how the send ended
 
 
 @pytest.mark.parametrize("guarded", ["once", "idempotency-key"])

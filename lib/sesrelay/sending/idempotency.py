@@ -17,7 +17,7 @@ from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import RelayError
 from sesrelay.events import HttpResponse
 from sesrelay.logs import log
-from sesrelay.sending.keyrecord import Found, Hold, KeyRecord
+from sesrelay.sending.keyrecord import CALLING, CLAIMED, Found, Hold, KeyRecord
 from sesrelay.sending.outcome import (
     KEEPS_KEY,
     Execute,
@@ -95,17 +95,19 @@ class Idempotency:
         """Run `action` at most once per (scope, key). `keep` says whether an answer is final
         (stored and replayed) or frees the key (SES certainly did not act).
 
-        With `lost`, `action` is one SES send: the key records "calling SES" before it runs, and
-        a request that finds that run gone (lease over, no answer recorded) answers `lost()`,
-        kept and replayed like any answer; the action never runs again. Without it (a campaign,
-        which records its own intents), a vanished run leaves a claim that lapses with its
-        lease, and the next request runs the action again.
+        With `lost`, `action` is one SES send: the claim itself records "calling SES" (one write;
+        nothing runs between it and the call), and a request that finds that run gone (lease
+        over, no answer recorded) answers `lost()`, kept and replayed like any answer; the
+        action never runs again. Without it (a campaign, which records its own intents), a
+        vanished run leaves a claim that lapses with its lease, and the next request runs the
+        action again.
         """
         store_key = f"idem:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
         record = KeyRecord(self._store, self._clock, store_key, REPLAY_TTL_SECONDS)
         lease = deadline.remaining() + CLAIM_MARGIN_SECONDS
+        state = CLAIMED if lost is None else CALLING
         for _ in range(_ATTEMPTS):
-            got = record.acquire({"fp": fingerprint}, lease)
+            got = record.acquire({"fp": fingerprint}, lease, state)
             if isinstance(got, Hold):
                 return self._run(record, got, fingerprint, action, keep, intent=lost is not None)
             _check_found(got, fingerprint)
@@ -130,14 +132,8 @@ class Idempotency:
         *,
         intent: bool,
     ) -> HttpResponse:
-        if intent:
-            try:
-                calling = record.calling(hold)
-            except StateStoreError:
-                record.release(hold)  # nothing was sent: the key must not read "maybe sent"
-                raise
-            if not calling:  # this run's lease ran out: another request may hold the key now
-                raise IdempotencyInProgress(IN_PROGRESS)
+        if intent and not record.may_call(hold):  # its lease ran out before the call
+            raise IdempotencyInProgress(IN_PROGRESS)
         try:
             response = action()
         except RelayError:

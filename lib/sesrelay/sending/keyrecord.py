@@ -1,9 +1,10 @@
-"""One guarded key's record in the state store, as a run moves it: claimed -> calling SES -> how
-it ended, or freed when SES surely did not act. IdempotencyGuard and SendOnce share it, so both
-read a run that vanished mid-call the same way: outcome unknown, never free."""
+"""One guarded key's record in the state store. A send's guard (IdempotencyGuard, SendOnce) claims
+it as "calling SES", then records how the call ended, or frees it when SES surely did not act; a
+run that vanished mid-call reads as outcome unknown, never free. Campaigns claim it as "claimed"."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -14,8 +15,12 @@ from typing import Any
 from sesrelay.clock import Clock
 from sesrelay.state import StateRecord, StateStore, StateStoreError
 
-CLAIMED = "claimed"  # a run holds the key until its lease ends; nothing was sent yet
-CALLING = "calling"  # a run is calling SES (or was, until its lease ended): SES may have sent
+#: A run holds the key until its lease ends and calls SES only through intents it records
+#: itself (a campaign): once the lease is over, the next run may take the key over.
+CLAIMED = "claimed"
+#: A send's claim: its run calls SES right away (nothing runs in between), so SES may have sent
+#: even if the run vanished; once the lease is over the key reads as outcome unknown.
+CALLING = "calling"
 FREE = "free"  # SES surely did not act on the last run: the next one may send
 #: Claims written before leases were recorded: held until their own short TTL lapses.
 _LEGACY_HELD = "in_progress"
@@ -66,17 +71,14 @@ class Found:
         return self.state == FREE or (self.state == CLAIMED and self.lapsed)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hold:
-    """This run's claim: the version it last wrote and when its lease ends (POSIX seconds)."""
+    """This run's claim: its token, the version it wrote and when its lease ends (POSIX
+    seconds). The guard's next write is the last (settle or free), on this version."""
 
-    fields: dict[str, Any]
+    token: str
     version: int
     lease_until: float
-
-    @property
-    def token(self) -> str:
-        return str(self.fields["token"])
 
 
 class KeyRecord:
@@ -91,40 +93,46 @@ class KeyRecord:
         self.key = key
         self._remember = remember_seconds
 
-    def acquire(self, fields: dict[str, Any], lease_seconds: float) -> Hold | Found:
-        """Claim the key for `lease_seconds`, taking over a record that provably never reached
-        SES; otherwise the record that holds or settled it. Raises StateStoreError."""
+    def acquire(
+        self, fields: dict[str, Any], lease_seconds: float, state: str = CLAIMED
+    ) -> Hold | Found:
+        """Claim the key in `state` (CALLING for a send) for `lease_seconds`, taking over a record
+        that provably never reached SES; otherwise the record that holds or settled it. Raises
+        StateStoreError, after freeing the claim if the failed write happened and the store
+        still answers: nothing was sent, so the key must not read "maybe sent"."""
+        token = _token()
         lease_until = self._now() + lease_seconds
-        value = {**fields, "state": CLAIMED, "token": _token(), "lease_until": lease_until}
+        value = {**fields, "state": state, "token": token, "lease_until": lease_until}
         text = json.dumps(value)
         found = None
-        for _ in range(_ACQUIRE_ATTEMPTS):
-            existing = self._store.claim(self.key, text, self._remember)
-            if existing is None:
-                return Hold(value, 1, lease_until)
-            found = self._read(existing)
-            if not found.reclaimable:
-                return found
-            taken = self._store.compare_and_set(self.key, existing.version, text, self._remember)
-            if taken is not None:
-                return Hold(value, taken.version, lease_until)
+        try:
+            for _ in range(_ACQUIRE_ATTEMPTS):
+                existing = self._store.claim(self.key, text, self._remember)
+                if existing is None:
+                    return Hold(token, 1, lease_until)
+                found = self._read(existing)
+                if not found.reclaimable:
+                    return found
+                taken = self._store.compare_and_set(
+                    self.key, existing.version, text, self._remember
+                )
+                if taken is not None:
+                    return Hold(token, taken.version, lease_until)
+        except StateStoreError:
+            self._drop(token)
+            raise
         assert found is not None
         return found  # other runs keep taking it first: one of them holds it
 
-    def calling(self, hold: Hold) -> bool:
-        """Record that this run is about to call SES. False when its lease has ended or another
-        run wrote the key meanwhile: it must not call SES. Raises StateStoreError (the write
-        may or may not have happened: `release`, and do not call SES)."""
-        if self._now() >= hold.lease_until:
-            return False
-        value = {**hold.fields, "state": CALLING}
-        written = self._store.compare_and_set(
-            self.key, hold.version, json.dumps(value), self._remember
-        )
-        if written is None:
-            return False
-        hold.fields, hold.version = value, written.version
-        return True
+    def may_call(self, hold: Hold) -> bool:
+        """Whether this run may call SES now: not once its lease is over (a frozen instance woke
+        up late), since another run may have read its claim as outcome unknown meanwhile. Then
+        the key is freed, unless another run wrote it since: SES was never called. No write
+        while the lease lasts."""
+        if self._now() < hold.lease_until:
+            return True
+        self.release(hold)
+        return False
 
     def settle(self, version: int, value: dict[str, Any]) -> bool:
         """Replace the record at `version` (this run's, or a lost run's) with how the run ended.
@@ -139,15 +147,21 @@ class KeyRecord:
         return self._store.compare_and_set(self.key, version, text, ttl) is not None
 
     def release(self, hold: Hold) -> None:
-        """Free the key if this run still holds it, when its last write may or may not have
-        happened (so its version is unknown). Best effort: a store that is down keeps the
-        claim, which lapses with its lease."""
+        """Free the key this run claimed and never took to SES, unless another run wrote it since.
+        Best effort: a store that is down keeps the claim ("claimed" lapses with its lease;
+        "calling" reads as outcome unknown then: a needless "unknown", never a second send)."""
+        with contextlib.suppress(StateStoreError):
+            self.free(hold.version)
+
+    def _drop(self, token: str) -> None:
+        """Free the key if it holds the claim `token` wrote: after a claim whose write may or may
+        not have happened, so its version is unknown. Best effort, as for `release`."""
         try:
             current = self._store.get(self.key)
             if current is None:
                 return
             fields = json.loads(current.value)
-            if fields.get("token") == hold.token and fields.get("state") in _HELD:
+            if fields.get("token") == token and fields.get("state") in _HELD:
                 self.free(current.version)
         except StateStoreError:
             pass

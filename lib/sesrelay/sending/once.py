@@ -1,10 +1,10 @@
 """Send at most once per key (a timer tick, a webhook delivery): the send pipeline's guard for
 triggers that deliver the same event again (SCF retries, vendors' redeliveries).
 
-The key records "calling SES" before the call and, afterwards, how the run ended ("sent" or
-"outcome_unknown"). Failures SES certainly did not act on free the key; ambiguous ones keep it,
-and so does a run that vanished while calling SES, so a retry of the same tick or delivery
-never sends a second mail.
+The claim itself records "calling SES" (one write before the call: nothing runs in between) and,
+afterwards, how the run ended ("sent" or "outcome_unknown"). Failures SES certainly did not act
+on free the key; ambiguous ones keep it, and so does a run that vanished while calling SES, so a
+retry of the same tick or delivery never sends a second mail.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from sesrelay.clock import Clock, Deadline
 from sesrelay.logs import log
-from sesrelay.sending.keyrecord import Hold, KeyRecord
+from sesrelay.sending.keyrecord import CALLING, Hold, KeyRecord
 from sesrelay.sending.outcome import (
     KEEPS_KEY,
     Execute,
@@ -61,7 +61,7 @@ class SendOnce(Generic[R]):
         record = KeyRecord(store, clock, self.key, self.remember_seconds)
         lease = deadline.remaining() + CLAIM_MARGIN_SECONDS
         for _ in range(_ATTEMPTS):
-            got = record.acquire({}, lease)
+            got = record.acquire({}, lease, CALLING)
             if isinstance(got, Hold):
                 return self._send(record, got, execute, answer)
             if got.held or got.reclaimable:
@@ -80,12 +80,7 @@ class SendOnce(Generic[R]):
     def _send(
         self, record: KeyRecord, hold: Hold, execute: Execute, answer: Callable[[SendOutcome], R]
     ) -> R:
-        try:
-            calling = record.calling(hold)
-        except StateStoreError:
-            record.release(hold)  # nothing was sent: the key must not read "maybe sent"
-            raise
-        if not calling:  # this run's lease ran out: another run may hold the key now
+        if not record.may_call(hold):  # its lease ran out before the call: SES was not called
             raise IdempotencyInProgress(self.busy)
         outcome = execute()
         ended: dict[str, Any] | None = None  # SES surely did not act: the next one may send

@@ -96,7 +96,7 @@ class Guard(Protocol[R]):
     claims a key. `execute` is the SES call itself (the input is checked already) and returns
     its outcome (it raises no RelayError); `answer` turns an outcome into the entry point's reply.
 
-    A guard either claims the key, records "calling SES" (`sending/keyrecord.py`), runs `execute`
+    A guard either claims the key as "calling SES" (`sending/keyrecord.py`), runs `execute`
     once, keeps the key if the outcome is in KEEPS_KEY and frees it otherwise, then answers; or
     it answers from what an earlier run of the key left, without calling SES: that run's answer,
     or outcome unknown when the run vanished after it recorded "calling SES" (`lost_run`). It
