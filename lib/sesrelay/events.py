@@ -69,8 +69,10 @@ class TimerEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
     Type: str
-    TriggerName: str = Field(min_length=1)
-    Time: str = Field(min_length=1)
+    # Bounded: the pair names the tick's dedupe key (SCF trigger names are at most 60
+    # characters, times about 20).
+    TriggerName: str = Field(min_length=1, max_length=256)
+    Time: str = Field(min_length=1, max_length=64)
     Message: str = ""
 
 

@@ -14,8 +14,11 @@ from sesrelay.errors import MalformedRequest
 MAX_DEPTH = 64
 
 
-def parse(text: str, what: str = "the body") -> Any:
-    """`text` as JSON; MalformedRequest naming `what` and the reason otherwise."""
+def parse(text: str, what: str = "the body", *, lone_surrogates_ok: bool = False) -> Any:
+    """`text` as JSON; MalformedRequest naming `what` and the reason otherwise.
+
+    `lone_surrogates_ok` is for senders whose deliveries are checked field by field (SES
+    callbacks, webhooks): one odd field must not make them retry the whole delivery forever."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -28,6 +31,11 @@ def parse(text: str, what: str = "the body") -> Any:
         raise MalformedRequest(f"{what} holds a number of more than 4300 digits") from None
     if nests_deeper(data, MAX_DEPTH):
         raise MalformedRequest(_too_deep(what))
+    if lone_surrogates_ok:
+        return data
+    # A lone surrogate comes from a \u escape (ASCII text) or from text that held one already.
+    if ("\\u" in text or not text.isascii()) and holds_lone_surrogate(data):
+        raise MalformedRequest(f"{what} holds a lone surrogate (\\ud800-\\udfff): not text")
     return data
 
 
@@ -40,6 +48,26 @@ def nests_deeper(data: Any, limit: int) -> bool:
             return True
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def holds_lone_surrogate(data: Any) -> bool:
+    """True if a key or string anywhere in `data` holds a surrogate on its own, which JSON can
+    spell (\\ud800) but UTF-8 cannot carry on to SES, a store or a log."""
+    stack: list[Any] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii():
+                try:
+                    node.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return False
 
 

@@ -414,3 +414,11 @@ def test_other_unicode_stays_valid() -> None:
     data = {"name": "Zoë 李 😀"}
     body = send_body(Template={"TemplateID": 100001, "TemplateData": data})
     assert validate_send_email(body, now=NOW).Template is not None
+
+
+def test_a_lone_surrogate_in_a_later_row_is_refused_on_the_fast_path_too() -> None:
+    validator = RowValidator({})
+    rows = [("a@example.org", {"n": "x"}), ("b@example.org", {"n": f"y{LONE}"})]
+    assert [email for email, _ in validator.validate(rows)] == ["a@example.org"]
+    [problem] = validator.problems
+    assert (problem.index, SURROGATE in problem.message) == (1, True)

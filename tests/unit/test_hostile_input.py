@@ -151,3 +151,41 @@ def test_the_reader_accepts_what_real_payloads_nest_and_counts_depth_exactly() -
     assert not nests_deeper(parse(at_limit), MAX_DEPTH)
     assert nests_deeper(json.loads(JUST_TOO_DEEP), MAX_DEPTH)
     assert parse('{"n": 123456789012345678901234567890}') == {"n": 123456789012345678901234567890}
+
+
+# -- found by review: lone surrogates, signs, long names ----------------------------------------
+
+LONE_SURROGATE_BODY = '{"FromEmailAddress": "a\\ud800@example.com", "Subject": "x"}'
+
+
+@pytest.mark.parametrize("path", ["/v1/emails", "/v1/batch-tasks", "/v1/campaigns"])
+def test_a_lone_surrogate_anywhere_in_a_keyed_body_is_400_not_500(
+    runtime: Runtime, ses: FakeSes, path: str
+) -> None:
+    reply = runtime.handle(http(path, LONE_SURROGATE_BODY, **{"idempotency-key": "k-2"}), CONTEXT)
+    problem = json.loads(reply["body"])
+    assert (reply["statusCode"], problem["code"]) == (400, "malformed_request")
+    assert "lone surrogate" in problem["detail"]
+    assert ses.calls == []
+
+
+@pytest.mark.parametrize("value", ["--5", "-", "+5", "5-"])
+def test_a_query_integer_with_a_stray_sign_is_422(runtime: Runtime, value: str) -> None:
+    event = http("/v1/batch-tasks", "")
+    event.update(httpMethod="GET", queryString={"limit": value})
+    reply = runtime.handle(event, CONTEXT)
+    assert reply["statusCode"] == 422
+    assert json.loads(reply["body"])["errors"] == [
+        {"field": "limit", "message": "must be an integer"}
+    ]
+
+
+def test_a_timer_event_with_an_absurd_trigger_name_is_a_malformed_summary(
+    runtime: Runtime, ses: FakeSes
+) -> None:
+    message = json.dumps({"action": "SendEmail", "params": {}})
+    tick = {"Type": "Timer", "TriggerName": "t" * 5000, "Time": "2026-01-05T01:00:00Z"}
+    reply = runtime.handle({**tick, "Message": message}, CONTEXT)
+    assert reply["ok"] is False
+    assert reply["error"]["code"] != "internal_error"
+    assert ses.calls == []

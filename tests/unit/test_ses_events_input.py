@@ -175,3 +175,13 @@ def test_a_flood_of_distinct_events_keeps_the_store_bounded_and_send_claims_aliv
     assert len(store._data) <= 100
     assert store.get("idem:scope:key") is not None
     assert store.claim("idem:scope:other", "held", 3600) is None  # new sends are not refused
+
+
+def test_a_reason_of_any_type_does_not_cost_the_event() -> None:
+    from sesrelay.http.routes.ses_events import SesEvent
+
+    for reason in (550, ["mailbox", "full"], {"code": 550}, True):
+        event = SesEvent.model_validate(
+            {"event": "bounce", "email": "a@example.org", "reason": reason}
+        )
+        assert isinstance(event.reason, str)

@@ -148,7 +148,11 @@ class RowValidator:
                     except TypeError:  # not all strings: the full rules decide
                         joined = "<"
                     # JSON escapes take at most 6 bytes a character: a cheap upper bound
-                    fast = "<" not in joined and fixed + 6 * len(joined) <= MAX_DATA_BYTES
+                    fast = (
+                        "<" not in joined
+                        and fixed + 6 * len(joined) <= MAX_DATA_BYTES
+                        and (joined.isascii() or not has_lone_surrogate(joined))
+                    )
                 if not fast:
                     problem = self._check_data(merged)  # the full rules
                     if problem:

@@ -139,7 +139,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # int() alone would take "+5", "5_0" and Unicode digits; several values could disagree.
         if len(values) > 1 or not re.fullmatch(r"[0-9]+", text := values.pop().strip()):
             return problem_reply(400, "malformed_request", "invalid Content-Length", rid)
-        if int(text) > MAX_BODY_BYTES:
+        # A length of more than 16 digits is over the limit whatever it says (and int() of
+        # thousands of digits raises).
+        if len(text.lstrip("0")) > 16 or int(text) > MAX_BODY_BYTES:
             detail = f"the body is over {MAX_BODY_BYTES} bytes (the SCF limit)"
             return problem_reply(413, "payload_too_large", detail, rid)
         try:
@@ -225,11 +227,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 def loggable_path(raw: str) -> str:
-    """`/v1/ses-events/<token>?k=v` -> `/v1/ses-events/***`: no query, no callback token."""
-    path = raw.split("?", 1)[0]
-    prefix = "/v1/ses-events/"
-    if path.startswith(prefix) and len(path) > len(prefix):
-        return prefix + "***"
+    """`/v1/ses-events/<token>?k=v` -> `/v1/ses-events/***`: no query, no fragment, and nothing
+    after `ses-events/` in any spelling the router accepts (`v1/ses-events/...` without the
+    leading slash, or an absolute `http://host/v1/ses-events/...`)."""
+    path = raw.split("?", 1)[0].split("#", 1)[0]
+    marker = "ses-events/"
+    at = path.find(marker)
+    if at >= 0 and len(path) > at + len(marker):
+        return path[: at + len(marker)] + "***"
     return path
 
 

@@ -42,10 +42,11 @@ def _convert(
         ses_name, is_int = names[name]
         if is_int:
             text = value.strip()
-            if not (text.isascii() and text.lstrip("-").isdigit()):
+            digits = text.removeprefix("-")
+            if not (digits.isascii() and digits.isdigit()):  # one sign at most: int() takes no more
                 errors.append(FieldError(name, "must be an integer"))
                 continue
-            if len(text.lstrip("-")) > MAX_INT_DIGITS:
+            if len(digits) > MAX_INT_DIGITS:
                 errors.append(FieldError(name, f"must have at most {MAX_INT_DIGITS} digits"))
                 continue
             params[ses_name] = int(text)

@@ -71,7 +71,9 @@ def key_hash(key: str) -> str:
 
 def fingerprint(method: str, path: str, payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+    # surrogatepass: the same bytes as before for any valid text, and no crash on a lone one
+    data = f"{method} {path}\n{canonical}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
 
 
 class Idempotency:

@@ -92,7 +92,7 @@ def delivery_document(
         parsed = dict(parse_qsl(text, keep_blank_values=True))  # e.g. Slack's `payload=...`
     else:
         with contextlib.suppress(MalformedRequest):  # not JSON: expressions see the text
-            parsed = jsontext.parse(text)
+            parsed = jsontext.parse(text, lone_surrogates_ok=True)
     lowered = {str(name).lower(): value for name, value in headers.items()}
     return {"headers": lowered, "query": dict(query), "body": parsed}
 

@@ -16,7 +16,14 @@ import hmac
 import logging
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from sesrelay import jsontext
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError, SesError
@@ -60,6 +67,12 @@ def _check_text(value: str) -> str:
     return value
 
 
+def _as_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)[:MAX_REASON_LOGGED]
+
+
 Id = Annotated[str, Field(max_length=256), AfterValidator(_check_text)]
 Name = Annotated[str, Field(max_length=64), AfterValidator(_check_text)]
 Link = Annotated[str, Field(max_length=8192), AfterValidator(_check_text)]
@@ -81,7 +94,9 @@ class SesEvent(BaseModel):
     bulkId: Id | None = Field(None, alias="bulkId")
     bulkid: Id | None = None
     timestamp: Count | None = None
-    reason: str | None = None  # free text, only logged: truncated and masked there
+    # Free text, only logged (truncated and masked there): whatever type it arrives as, it must
+    # not cost the event, so it is taken as text.
+    reason: Annotated[str | None, BeforeValidator(_as_text)] = None
     bounceType: Name | None = None
     taskId: Count | None = None
     link: Link | None = None
@@ -135,7 +150,7 @@ def parse_events(body: bytes) -> tuple[list[SesEvent], int, list[FieldError]]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedRequest("the callback body is not JSON") from None
-    data = jsontext.parse(text, "the callback body")
+    data = jsontext.parse(text, "the callback body", lone_surrogates_ok=True)
     if not isinstance(data, (dict, list)):
         raise InvalidInput(
             [FieldError("", "the body must be one event (a JSON object) or an array of events")]
