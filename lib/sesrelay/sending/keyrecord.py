@@ -18,8 +18,8 @@ from sesrelay.state import StateRecord, StateStore, StateStoreError
 #: A run holds the key until its lease ends and calls SES only through intents it records
 #: itself (a campaign): once the lease is over, the next run may take the key over.
 CLAIMED = "claimed"
-#: A send's claim: its run calls SES right away (nothing runs in between), so SES may have sent
-#: even if the run vanished; once the lease is over the key reads as outcome unknown.
+#: A send's claim: its run calls SES right away (after at most the wait for a rate-limit permit),
+#: so SES may have sent even if the run vanished; once the lease is over: outcome unknown.
 CALLING = "calling"
 FREE = "free"  # SES surely did not act on the last run: the next one may send
 #: Claims written before leases were recorded: held until their own short TTL lapses.
