@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -463,6 +464,49 @@ def test_valid_delivery_sends_one_mail(
     assert mail["to"] == scheme.to
     assert mail["subject"] == scheme.subject
     assert len(emulator.outbox()) == 1
+
+
+def github_form(event: Event) -> Event:
+    """The same delivery at GitHub's default content type: the JSON in a `payload` form field."""
+    out = copy.deepcopy(event)
+    out["body"] = urlencode({"payload": out["body"]})
+    out["headers"]["content-type"] = "application/x-www-form-urlencoded"
+    return out
+
+
+@pytest.mark.parametrize(
+    ("event_name", "status"), [("release", "sent"), ("push", "ignored")], ids=["release", "push"]
+)
+def test_github_form_delivery_is_filtered_and_sent_as_its_json_twin(
+    event_name: str, status: str, runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    """The signature covers the raw form body; the mapping reads the JSON inside it."""
+    scheme = BY_NAME["github"]
+    event = github_form(sample(scheme))
+    event["headers"]["x-github-event"] = event_name
+    reply = runtime.handle(signed(scheme, event), CONTEXT)
+    assert reply["statusCode"] == 202, reply
+    body = body_of(reply)
+    assert body["status"] == status
+    if status == "ignored":
+        assert emulator.outbox() == []
+        return
+    [mail] = emulator.outbox(message_id=body["MessageId"])
+    assert (mail["to"], mail["subject"]) == (scheme.to, scheme.subject)
+    assert len(emulator.outbox()) == 1
+
+
+def test_github_form_delivery_with_a_tampered_payload_is_refused(
+    runtime: Runtime,
+    problem: Callable[[dict[str, Any], int, str], dict[str, Any]],
+    nothing_sent: Callable[[], None],
+) -> None:
+    scheme = BY_NAME["github"]
+    event = signed(scheme, github_form(sample(scheme)))
+    assert "v1.4.0" in event["body"]
+    event["body"] = event["body"].replace("v1.4.0", "v6.6.6")
+    problem(runtime.handle(event, CONTEXT), 401, "invalid_signature")
+    nothing_sent()
 
 
 def _bad_cases() -> Iterator[Any]:

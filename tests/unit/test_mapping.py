@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -256,10 +257,40 @@ def test_delivery_document_parses_json_and_lowercases_headers() -> None:
     }
 
 
+FORM = "application/x-www-form-urlencoded; charset=utf-8"
+
+
 def test_delivery_document_keeps_other_bodies_as_text_or_form_fields() -> None:
     assert delivery_document({}, {}, b"plain words")["body"] == "plain words"
-    form = delivery_document(
-        {}, {}, b"payload=%7B%22a%22%3A1%7D&x=", "application/x-www-form-urlencoded"
-    )
-    assert form["body"] == {"payload": '{"a":1}', "x": ""}
-    assert compiled({**SEND, "Subject": "body.payload"}).render(form)[1]["Subject"] == '{"a":1}'
+    form = delivery_document({}, {}, b"command=%2Finvite&text=ben%40example.org&x=", FORM)
+    assert form["body"] == {"command": "/invite", "text": "ben@example.org", "x": ""}
+    text = delivery_document({}, {}, b"payload=not+json&x=", FORM)
+    assert text["body"] == {"payload": "not json", "x": ""}
+    assert compiled({**SEND, "Subject": "body.payload"}).render(text)[1]["Subject"] == "not json"
+
+
+def test_form_of_only_a_json_payload_reads_as_the_json_content_type() -> None:
+    """GitHub's form content type: `payload=<JSON>` and nothing else."""
+    body = urlencode({"payload": json.dumps(RELEASE)}).encode()
+    as_form = delivery_document({"X-GitHub-Event": "release"}, {}, body, FORM)
+    as_json = delivery_document({"X-GitHub-Event": "release"}, {}, json.dumps(RELEASE).encode())
+    assert as_form == as_json
+    mapping = compiled(SEND, when="body.action == 'published'")
+    assert mapping.matches(as_form)
+
+
+def test_form_payload_json_object_is_parsed_in_place_beside_other_fields() -> None:
+    """Slack-style: the JSON in `payload` is readable field by field; other fields stay text."""
+    form = delivery_document({}, {}, b"payload=%7B%22a%22%3A%22hi%22%7D&x=1", FORM)
+    assert form["body"] == {"payload": {"a": "hi"}, "x": "1"}
+    assert compiled({**SEND, "Subject": "body.payload.a"}).render(form)[1]["Subject"] == "hi"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["[1, 2]", "5", '"text"', "{not json", "[" * 2000 + "]" * 2000, '{"n": ' + "9" * 5000 + "}"],
+    ids=["array", "number", "string", "broken", "too-deep", "huge-number"],
+)
+def test_form_payload_that_is_not_a_json_object_stays_text(payload: str) -> None:
+    built = delivery_document({}, {}, urlencode({"payload": payload}).encode(), FORM)
+    assert built["body"] == {"payload": payload}

@@ -1,9 +1,11 @@
 """Webhook delivery -> SES parameters, by the JMESPath expressions of a source's `send:` mapping.
 
-Expressions run over `{"headers": {lower-case name: value}, "query": {...}, "body": <JSON or
-text>}` (see `delivery_document`). In `send`, every string leaf is an expression (literal text
-is a JMESPath raw string, `'like this'`); numbers and booleans are literals; mappings and lists
-recurse. A field whose value comes out null is left out, as is a null list item.
+Expressions run over `{"headers": {lower-case name: value}, "query": {...}, "body": ...}`. A
+form body is its fields, a `payload` holding a JSON object parsed; a form of only that field
+(GitHub's form content type) is the object itself, as the JSON type reads. Any other body is
+JSON parsed, or else text. In `send`, every string leaf is an expression (literal text is a
+JMESPath raw string, `'like this'`); numbers and booleans are literals; mappings and lists
+recurse. A null field or list item is left out.
 
 A source is read through the small protocol below rather than the config model, so this module
 sits below the config package (the config models import the verifiers of this package).
@@ -85,11 +87,15 @@ def _jmespath() -> Any:
 def delivery_document(
     headers: Mapping[str, str], query: Mapping[str, str], body: bytes, content_type: str = ""
 ) -> dict[str, Any]:
-    """The document expressions see: JSON bodies parsed, form bodies as a mapping, else text."""
+    """The document expressions see (the module docstring says how the body is read)."""
     text = body.decode("utf-8", errors="replace")
     parsed: Any = text
     if content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-        parsed = dict(parse_qsl(text, keep_blank_values=True))  # e.g. Slack's `payload=...`
+        parsed = dict(parse_qsl(text, keep_blank_values=True))
+        with contextlib.suppress(MalformedRequest):  # a `payload` not JSON stays text
+            payload = jsontext.parse(parsed.get("payload", ""), lone_surrogates_ok=True)
+            if isinstance(payload, dict):  # alone, it is the body: reads as GitHub's JSON type
+                parsed = payload if len(parsed) == 1 else {**parsed, "payload": payload}
     else:
         with contextlib.suppress(MalformedRequest):  # not JSON: expressions see the text
             parsed = jsontext.parse(text, lone_surrogates_ok=True)
