@@ -16,6 +16,7 @@ import handler
 from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.clock import Clock, Deadline, SystemClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+from sesrelay.errors import RetryLater
 from sesrelay.http.problems import CODES
 from sesrelay.runtime import Runtime
 from sesrelay.state import StateRecord
@@ -636,6 +637,35 @@ def test_ses_service_not_available_is_503_with_retry_after(
     problem(reply, 503, "FailedOperation.ServiceNotAvailable")
     assert reply["headers"]["retry-after"]
     assert emulator.outbox() == []
+
+
+def test_ses_temporary_block_is_429_with_a_ten_minute_retry_after(
+    source: str,
+    make_runtime: MakeRuntime,
+    event: MakeEvent,
+    scf_context: MakeContext,
+    problem: ProblemOf,
+    emulator: EmulatorServer,
+) -> None:
+    emulator.inject_fault("SendEmail", "error", count=50, code="FailedOperation.TemporaryBlocked")
+    reply = call(make_runtime(), event(f"{source}_post-emails"), scf_context(RID))
+    problem(reply, 429, "FailedOperation.TemporaryBlocked")
+    assert reply["headers"]["retry-after"] == "600"  # SES lifts the block after ~10 minutes
+    assert emulator.outbox() == []
+    assert emulator.call_counts()["SendEmail"] == 1  # not retried within the invocation
+
+
+def test_ses_temporary_block_makes_a_timer_tick_raise_for_scf_to_retry(
+    make_runtime: MakeRuntime, event: MakeEvent, emulator: EmulatorServer
+) -> None:
+    tick = event("timer_inline-send-email")
+    emulator.inject_fault("SendEmail", "error", count=1, code="FailedOperation.TemporaryBlocked")
+    runtime = make_runtime()
+    with pytest.raises(RetryLater):
+        runtime.handle(tick, {"request_id": RID, "time_limit_in_ms": 10_000})
+    assert emulator.call_counts()["SendEmail"] == 1
+    assert runtime.handle(tick, {})["status"] == "sent"  # SCF's retry, once the block lifted
+    assert len(emulator.outbox()) == 1
 
 
 def test_ses_connection_refused_is_503_with_retry_after(

@@ -24,6 +24,8 @@ DROPPED = (
         ("SendEmail", "RequestLimitExceeded", "", Outcome.RETRYABLE),
         ("SendEmail", "RequestLimitExceeded.UinLimitExceeded", "", Outcome.RETRYABLE),
         ("SendEmail", "FailedOperation.ServiceNotAvailable", "", Outcome.RETRYABLE),
+        # Blocked for about 10 minutes, then lifted by SES: nothing was sent, retry later.
+        ("SendEmail", "FailedOperation.TemporaryBlocked", "", Outcome.RETRYABLE),
         ("SendEmail", "ClientNetworkError", REFUSED, Outcome.RETRYABLE),
         ("SendEmail", "ClientNetworkError", READ_TIMEOUT, Outcome.OUTCOME_UNKNOWN),
         ("SendEmail", "ClientNetworkError", DROPPED, Outcome.OUTCOME_UNKNOWN),

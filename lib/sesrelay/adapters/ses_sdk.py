@@ -25,15 +25,22 @@ from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import Outcome, SesError
 from sesrelay.gateway import WRITE_ACTIONS
 
+#: Retryable codes that do not clear within an invocation: SES lifts this block by itself after
+#: about 10 minutes, so retrying in seconds would only spend the deadline; the caller retries.
+LONG_BLOCK_CODES = frozenset({"FailedOperation.TemporaryBlocked"})
+
 #: Codes after which SES certainly did not act, and a retry after a pause can succeed.
-RETRYABLE_CODES = frozenset(
-    {
-        "RequestLimitExceeded",
-        "RequestLimitExceeded.UinLimitExceeded",
-        "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
-        "RequestLimitExceeded.IPLimitExceeded",
-        "FailedOperation.ServiceNotAvailable",
-    }
+RETRYABLE_CODES = (
+    frozenset(
+        {
+            "RequestLimitExceeded",
+            "RequestLimitExceeded.UinLimitExceeded",
+            "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+            "RequestLimitExceeded.IPLimitExceeded",
+            "FailedOperation.ServiceNotAvailable",
+        }
+    )
+    | LONG_BLOCK_CODES
 )
 
 #: Fragments of requests' messages that mean the request never reached the server.
@@ -161,7 +168,11 @@ class SdkSesGateway:
                 return self._attempt(action, params, timeout, attempt_over)
             except SesError as error:
                 error.attempts = attempt
-                if not error.retryable or attempt >= self._max_attempts:
+                if (
+                    not error.retryable
+                    or error.code in LONG_BLOCK_CODES
+                    or attempt >= self._max_attempts
+                ):
                     raise
                 pause = self._rng.uniform(
                     0.0, min(self._max_backoff, self._base_backoff * 2 ** (attempt - 1))

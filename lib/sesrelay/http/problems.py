@@ -58,12 +58,16 @@ CODES: dict[str, tuple[int, str]] = {
 
 RETRY_AFTER_SECONDS = "1"
 
+#: SES refusals that come with their own, longer wait: a temporary block lifts by itself after
+#: about 10 minutes, and a caller told "1 s" would only hit it again.
+SES_RETRY_AFTER = {"FailedOperation.TemporaryBlocked": "600"}
+
 
 def ses_status(error: SesError) -> int:
     code = error.code
     if error.outcome is Outcome.OUTCOME_UNKNOWN:
         return 502
-    if code.startswith(("RequestLimitExceeded", "LimitExceeded")):
+    if code.startswith(("RequestLimitExceeded", "LimitExceeded")) or code in SES_RETRY_AFTER:
         return 429
     if code in {"FailedOperation.ServiceNotAvailable", "ClientNetworkError"}:
         return 503
@@ -122,10 +126,13 @@ def error_response(error: RelayError, request_id: str | None) -> HttpResponse:
     if isinstance(error, InvalidInput):
         errors = [e.as_dict() for e in error.errors]
     if status in (429, 503) or code == "idempotency_in_progress":
-        # An error that knows its wait (the relay's rate limiter) says so; others say 1 s.
+        # An error that knows its wait (the relay's rate limiter, SES's temporary block) says
+        # so; others say 1 s.
         wait = getattr(error, "retry_after", None)
         if isinstance(wait, (int, float)) and wait > 0:
             headers["retry-after"] = str(max(1, math.ceil(wait)))
+        elif isinstance(error, SesError) and error.code in SES_RETRY_AFTER:
+            headers["retry-after"] = SES_RETRY_AFTER[error.code]
         else:
             headers["retry-after"] = RETRY_AFTER_SECONDS
     allow = getattr(error, "allow", None)
