@@ -81,6 +81,14 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def _digest_of(item: str) -> str:
+    """`<hex>  -` or `<hex>  file` (the whole line `sha256sum` prints, pasted) -> `<hex>`."""
+    tokens = item.lower().split()
+    if len(tokens) > 1 and len(tokens[0]) == 64 and set(tokens[0]) <= set("0123456789abcdef"):
+        return tokens[0]
+    return item.lower()
+
+
 class Settings(BaseModel):
     """Environment of one function instance. Field aliases are the variable names.
 
@@ -164,7 +172,7 @@ class Settings(BaseModel):
     @field_validator("api_key_sha256")
     @classmethod
     def _hex_digests(cls, value: list[str]) -> list[str]:
-        digests = [item.lower() for item in value]
+        digests = [_digest_of(item) for item in value]
         for index, digest in enumerate(digests):
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
                 raise ValueError(

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from sesrelay.adapters.ses_sdk import SdkSesGateway
 from sesrelay.clock import ManualClock
-from sesrelay.settings import Settings
+from sesrelay.settings import Settings, describe_error
 from sesrelay.wiring import build_services
 
 DIGEST = hashlib.sha256(b"k1").hexdigest()
@@ -70,6 +70,25 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert settings.api_key_sha256 == [DIGEST, DIGEST]
     assert settings.allowed_senders == ["noreply@example.com", "@example.org"]
+
+
+@pytest.mark.parametrize("tail", ["  -", "  keys.txt", " *keys.txt", "\t-"])
+def test_a_pasted_sha256sum_line_keeps_only_the_digest(
+    tail: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `printf %s "$KEY" | sha256sum` prints, pasted whole into the variable.
+    monkeypatch.setenv("SESRELAY_API_KEY_SHA256", f"{DIGEST}{tail}, {DIGEST.upper()}{tail}")
+    assert Settings().api_key_sha256 == [DIGEST, DIGEST]
+
+
+def test_a_key_followed_by_a_file_name_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SESRELAY_API_KEY_SHA256", "my-secret-api-key  -")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    said = describe_error(caught.value)  # what the log and the 503 are told
+    assert "SESRELAY_API_KEY_SHA256" in said
+    assert "SHA-256" in said
+    assert "my-secret-api-key" not in said
 
 
 def test_a_clear_key_instead_of_a_digest_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
