@@ -3,6 +3,7 @@ processes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -47,7 +48,7 @@ def emulator_process() -> Iterator[str]:
         proc.stdout.close()
 
 
-def invoke(event: str, url: str) -> subprocess.CompletedProcess[str]:
+def invoke(event: str, url: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sesrelay", "invoke", event],
         capture_output=True,
@@ -58,6 +59,7 @@ def invoke(event: str, url: str) -> subprocess.CompletedProcess[str]:
             SESRELAY_SES_ENDPOINT=url,
             TENCENTCLOUD_SECRET_ID=DEFAULT_SECRET_ID,
             TENCENTCLOUD_SECRET_KEY=DEFAULT_SECRET_KEY,
+            **env,
         ),
     )
 
@@ -80,6 +82,44 @@ def test_invoke_reports_invalid_events_and_exits_non_zero(emulator_process: str)
     reply = json.loads(done.stdout)
     assert reply["error"]["code"] == "validation_error"
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("key_digest", "status"),
+    [
+        (hashlib.sha256(b"another-key").hexdigest(), 401),  # the event's key is not configured
+        ("", 503),  # no keys at all: auth_not_configured
+    ],
+    ids=["wrong-key-401", "no-keys-503"],
+)
+def test_invoke_of_an_http_event_answered_with_an_error_exits_non_zero(
+    key_digest: str, status: int, emulator_process: str
+) -> None:
+    done = invoke(
+        "events/http_post-emails.json", emulator_process, SESRELAY_API_KEY_SHA256=key_digest
+    )
+    assert json.loads(done.stdout)["statusCode"] == status
+    assert done.returncode == 1
+
+
+def test_invoke_of_an_http_event_that_succeeds_exits_zero(emulator_process: str) -> None:
+    done = invoke("events/http_get-health.json", emulator_process)
+    assert json.loads(done.stdout)["statusCode"] == 200
+    assert done.returncode == 0, done.stderr
+
+
+def test_invoke_of_a_timer_tick_exits_zero_when_sent_and_when_duplicate(
+    emulator_process: str, tmp_path: Path
+) -> None:
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    sent = invoke("events/timer_inline-send-email.json", emulator_process, SESRELAY_STATE_URL=state)
+    assert json.loads(sent.stdout)["status"] == "sent"
+    assert sent.returncode == 0, sent.stderr
+    again = invoke(
+        "events/timer_inline-send-email.json", emulator_process, SESRELAY_STATE_URL=state
+    )
+    assert json.loads(again.stdout)["status"] == "duplicate"
+    assert again.returncode == 0, again.stderr
 
 
 def test_invoke_with_a_missing_file_says_so(tmp_path: Path) -> None:
@@ -143,3 +183,21 @@ def test_invoke_without_credentials_says_it_uses_the_local_emulator() -> None:
     assert done.returncode == 1
     assert json.loads(done.stdout)["error"]["code"] == "validation_error"
     assert "using the local emulator at http://127.0.0.1:8025" in done.stderr
+
+
+def test_invoke_of_a_tick_scf_would_retry_says_so_without_a_traceback(
+    emulator_process: str,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port where nothing listens: the state store is down
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    done = invoke(
+        "events/timer_inline-send-email.json",
+        emulator_process,
+        SESRELAY_STATE_URL=f"redis://127.0.0.1:{closed}/0",
+    )
+    assert done.returncode == 1
+    assert "retry later" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -91,12 +91,28 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
             context["time_limit_in_ms"] = round(timeout * 1000)
     default_to_local_emulator()
     from sesrelay import logs
+    from sesrelay.errors import RetryLater
     from sesrelay.runtime import Runtime
 
     logs.configure(to_stderr=True)
-    reply = Runtime().handle(event, context)
+    try:
+        reply = Runtime().handle(event, context)
+    except RetryLater as signal:  # on SCF the invocation fails and SCF retries it
+        print(f"retry later: {signal} (SCF would retry this invocation)", file=sys.stderr)
+        return 1
     print(json.dumps(reply, ensure_ascii=False, indent=2))
-    return 0 if not (isinstance(reply, dict) and reply.get("ok") is False) else 1
+    return 1 if _reply_failed(reply) else 0
+
+
+def _reply_failed(reply: Any) -> bool:
+    """An HTTP-shaped reply with a 4xx/5xx status, or a direct/timer reply with "ok": false;
+    a timer's "duplicate" is ok: the tick was already handled."""
+    if not isinstance(reply, dict):
+        return False
+    status = reply.get("statusCode")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status >= 400
+    return reply.get("ok") is False
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
