@@ -245,6 +245,10 @@ def openapi_document() -> dict[str, Any]:
     )
     paths = _paths()
     paths.update(campaign_paths(_problem_responses, IDEMPOTENCY_HEADER))
+    # Any request can be unreadable as HTTP (a bad Content-Length, a broken body encoding):
+    # every operation may answer 400 malformed_request.
+    for operation in (op for item in paths.values() for op in item.values()):
+        operation["responses"].setdefault("400", _problem_responses(400)["400"])
     return {
         "openapi": "3.1.0",
         "info": {
