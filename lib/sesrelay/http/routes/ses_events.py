@@ -33,7 +33,7 @@ from sesrelay.http.problems import json_response
 from sesrelay.http.router import Call, NotFound, Route, check_body_size, route
 from sesrelay.logs import LOGGER_NAME, mask_addresses, mask_email
 from sesrelay.ses.addresses import EmailAddress
-from sesrelay.ses.rules import has_control_chars, rule_error
+from sesrelay.ses.rules import has_control_chars, has_lone_surrogate, rule_error
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -62,7 +62,7 @@ MAX_REASON_LOGGED = 200
 def _check_text(value: str) -> str:
     # Identifiers end up in the log; a lone surrogate (valid in JSON, not in UTF-8) would make
     # the log line unwritable, and Tencent's identifiers never hold control characters.
-    if has_control_chars(value) or any("\ud800" <= c <= "\udfff" for c in value):
+    if has_control_chars(value) or has_lone_surrogate(value):
         raise rule_error("text", "must not contain control characters or lone surrogates")
     return value
 
@@ -200,9 +200,8 @@ def ses_events(call: Call) -> HttpResponse:
 
 
 def _loggable(reason: str | None) -> str | None:
-    """SMTP's reply text, cut short, addresses masked, lone surrogates replaced (unwritable)."""
-    text = mask_addresses((reason or "")[:MAX_REASON_LOGGED])
-    return text.encode("utf-8", "replace").decode("utf-8") or None
+    """SMTP's reply text, cut short, addresses masked (the log line replaces lone surrogates)."""
+    return mask_addresses((reason or "")[:MAX_REASON_LOGGED]) or None
 
 
 def _blacklist(call: Call, email: str) -> bool:
