@@ -268,6 +268,41 @@ def test_content_type_that_is_not_json_is_415(
     nothing_sent()
 
 
+@pytest.mark.parametrize("route", SEND_ROUTES)
+def test_a_body_without_content_type_is_415_naming_the_type_to_send(
+    source: str,
+    route: str,
+    make_runtime: MakeRuntime,
+    event: MakeEvent,
+    scf_context: MakeContext,
+    problem: ProblemOf,
+    nothing_sent: Check,
+) -> None:
+    """One rule for every route: the Content-Type says how the body is read; none is refused."""
+    sample = event(f"{source}_{route}", headers={"content-type": None})
+    assert "content-type" not in {name.lower() for name in sample["headers"]}
+    reply = call(make_runtime(), sample, scf_context(RID))
+    body = problem(reply, 415, "unsupported_media_type")
+    assert "no Content-Type" in body["detail"]
+    assert "application/json" in body["detail"]
+    nothing_sent()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "application/vnd.x+json"]
+)
+def test_json_media_types_with_parameters_or_a_json_suffix_are_read(
+    source: str,
+    content_type: str,
+    make_runtime: MakeRuntime,
+    event: MakeEvent,
+    scf_context: MakeContext,
+) -> None:
+    sample = event(f"{source}_post-emails", headers={"content-type": content_type})
+    reply = call(make_runtime(), sample, scf_context(RID))
+    assert reply["statusCode"] == 202, reply
+
+
 # -- 401, 503 auth_not_configured ---------------------------------------------------------------
 
 

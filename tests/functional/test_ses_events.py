@@ -196,6 +196,31 @@ def test_a_json_array_of_events_is_accepted(
     assert sorted(line["event"] for line in lines) == sorted(k for k, _, _ in SAMPLES.values())
 
 
+def test_a_callback_without_content_type_is_read_as_json(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    """Tencent documents no Content-Type for its callbacks: a missing one must not lose events."""
+    event = sample("delivered")
+    event["headers"] = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"}
+    reply = make_runtime().handle(event, CONTEXT)
+    assert reply["statusCode"] == 200, reply
+    assert body_of(reply)["received"] == 1
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_callback_with_a_type_that_is_not_json_is_415(
+    content_type: str, make_runtime: Callable[..., Runtime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = sample("delivered")
+    event["headers"]["content-type"] = content_type
+    runtime = make_runtime()
+    capsys.readouterr()
+    reply = runtime.handle(event, CONTEXT)
+    assert reply["statusCode"] == 415, reply
+    assert body_of(reply)["code"] == "unsupported_media_type"
+    assert event_lines(capsys.readouterr().out) == []
+
+
 # --- the token -------------------------------------------------------------------------------
 
 

@@ -509,6 +509,43 @@ def test_github_form_delivery_with_a_tampered_payload_is_refused(
     nothing_sent()
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "multipart/form-data; boundary=x"])
+def test_signed_delivery_in_a_type_the_route_does_not_read_is_415_never_ignored(
+    content_type: str | None,
+    runtime: Runtime,
+    problem: Callable[[dict[str, Any], int, str], dict[str, Any]],
+    nothing_sent: Callable[[], None],
+) -> None:
+    """A delivery the mapping cannot read is refused (the vendor shows a failure), not dropped."""
+    scheme = BY_NAME["github"]
+    event = sample(scheme)
+    event["headers"].pop("content-type", None)
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    body = problem(runtime.handle(signed(scheme, event), CONTEXT), 415, "unsupported_media_type")
+    assert "application/x-www-form-urlencoded" in body["detail"]
+    assert "application/json" in body["detail"]
+    nothing_sent()
+
+
+def test_a_required_field_that_came_out_null_names_the_mapped_path(
+    runtime: Runtime,
+    problem: Callable[[dict[str, Any], int, str], dict[str, Any]],
+    nothing_sent: Callable[[], None],
+) -> None:
+    """A GitHub release without `repository`: the reply names the mapping's path that produced
+    nothing, not only the SES field that is then missing."""
+    scheme = BY_NAME["github"]
+    event = sample(scheme)
+    payload = json.loads(event["body"])
+    del payload["repository"]
+    event["body"] = json.dumps(payload)
+    body = problem(runtime.handle(signed(scheme, event), CONTEXT), 422, "validation_error")
+    [error] = [e for e in body["errors"] if e["field"] == "Template.TemplateData"]
+    assert "send.Template.TemplateData.name came out null" in error["message"], error
+    nothing_sent()
+
+
 def _bad_cases() -> Iterator[Any]:
     for scheme in SCHEMES:
         yield pytest.param(scheme, "tampered body", id=f"{scheme}-tampered-body")

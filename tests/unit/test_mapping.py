@@ -12,7 +12,8 @@ import pytest
 from sesrelay.config.model import ConfigError, WebhookSource
 from sesrelay.errors import InvalidInput
 from sesrelay.ses.models import validate_send_email
-from sesrelay.webhooks.mapping import CompiledMapping, compile_mapping, delivery_document
+from sesrelay.webhooks.document import delivery_document
+from sesrelay.webhooks.mapping import CompiledMapping, compile_mapping
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)
 
@@ -138,6 +139,18 @@ def test_null_fields_list_items_and_emptied_mappings_are_left_out() -> None:
         "Destination": ["a@example.org"],
         "Subject": "Default subject",
     }
+
+
+def test_render_traced_lists_every_expression_that_came_out_null_by_its_path() -> None:
+    send = {
+        "action": "SendEmail",
+        "FromEmailAddress": "'noreply@example.com'",
+        "Destination": ["body.to", "body.missing"],
+        "Subject": "body.subject || 'Default subject'",
+        "Template": {"TemplateID": 1, "TemplateData": {"name": "body.nope"}},
+    }
+    _, _, nulls = compiled(send).render_traced(doc({"to": "a@example.org"}))
+    assert nulls == ["send.Destination.1", "send.Template.TemplateData.name"]
 
 
 def test_an_evaluation_error_names_the_field_and_not_the_value() -> None:

@@ -119,7 +119,10 @@ WEBHOOK_OP: dict[str, Any] = {
     "parameters": [_path_param("source", "a webhook source named in sesrelay.yaml")],
     "requestBody": {
         "required": True,
-        "content": {"*/*": {"schema": {"type": "string", "description": "the vendor's payload"}}},
+        "content": {
+            media: {"schema": {"description": "the vendor's payload, as the vendor sends it"}}
+            for media in ("application/json", "application/x-www-form-urlencoded")
+        },
     },
     "responses": {
         "202": {
@@ -127,7 +130,7 @@ WEBHOOK_OP: dict[str, Any] = {
             "content": _json(STATUS_BODY),
         },
         "200": {"description": '{"status": "duplicate"}', "content": _json(STATUS_BODY)},
-        **_problem_responses(401, 403, 404, 409, 413, 422, 429, 502, 503),
+        **_problem_responses(401, 403, 404, 409, 413, 415, 422, 429, 502, 503),
     },
 }
 
@@ -140,7 +143,7 @@ SES_EVENTS_OP: dict[str, Any] = {
     },
     "responses": {
         "200": {"description": "events recorded", "content": _json({"type": "object"})},
-        **_problem_responses(400, 401, 404, 422, 503),
+        **_problem_responses(400, 401, 404, 413, 415, 422, 503),
     },
 }
 

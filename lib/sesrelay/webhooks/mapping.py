@@ -1,11 +1,9 @@
 """Webhook delivery -> SES parameters, by the JMESPath expressions of a source's `send:` mapping.
 
-Expressions run over `{"headers": {lower-case name: value}, "query": {...}, "body": ...}`. A
-form body is its fields, a `payload` holding a JSON object parsed; a form of only that field
-(GitHub's form content type) is the object itself, as the JSON type reads. Any other body is
-JSON parsed, or else text. In `send`, every string leaf is an expression (literal text is a
-JMESPath raw string, `'like this'`); numbers and booleans are literals; mappings and lists
-recurse. A null field or list item is left out.
+Expressions run over `{"headers": {lower-case name: value}, "query": {...}, "body": ...}`, the
+document `webhooks.document` builds from a delivery. In `send`, every string leaf is an
+expression (literal text is a JMESPath raw string, `'like this'`); numbers and booleans are
+literals; mappings and lists recurse. A null field or list item is left out.
 
 A source is read through the small protocol below rather than the config model, so this module
 sits below the config package (the config models import the verifiers of this package).
@@ -13,17 +11,14 @@ sits below the config package (the config models import the verifiers of this pa
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
-from urllib.parse import parse_qsl
 
 from pydantic import BaseModel
 
-from sesrelay import jsontext
-from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput, MalformedRequest
+from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput
 from sesrelay.ses.batch_send_email import BatchSendEmailParams
 from sesrelay.ses.send_email import SendEmailParams
 from sesrelay.ses.validation import model_in
@@ -84,25 +79,6 @@ def _jmespath() -> Any:
     return jmespath
 
 
-def delivery_document(
-    headers: Mapping[str, str], query: Mapping[str, str], body: bytes, content_type: str = ""
-) -> dict[str, Any]:
-    """The document expressions see (the module docstring says how the body is read)."""
-    text = body.decode("utf-8", errors="replace")
-    parsed: Any = text
-    if content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-        parsed = dict(parse_qsl(text, keep_blank_values=True))
-        with contextlib.suppress(MalformedRequest):  # a `payload` not JSON stays text
-            payload = jsontext.parse(parsed.get("payload", ""), lone_surrogates_ok=True)
-            if isinstance(payload, dict):  # alone, it is the body: reads as GitHub's JSON type
-                parsed = payload if len(parsed) == 1 else {**parsed, "payload": payload}
-    else:
-        with contextlib.suppress(MalformedRequest):  # not JSON: expressions see the text
-            parsed = jsontext.parse(text, lone_surrogates_ok=True)
-    lowered = {str(name).lower(): value for name, value in headers.items()}
-    return {"headers": lowered, "query": dict(query), "body": parsed}
-
-
 @dataclass(frozen=True)
 class _Expression:
     field: str
@@ -139,16 +115,20 @@ class _Literal:
 _Node: TypeAlias = "_Expression | _Literal | dict[str, _Node] | list[_Node]"
 
 
-def _render(node: _Node, doc: Mapping[str, Any], errors: list[FieldError]) -> Any:
+def _render(node: _Node, doc: Mapping[str, Any], errors: list[FieldError], nulls: list[str]) -> Any:
+    """The node's value; the path of every expression that came out null is added to `nulls`."""
     if isinstance(node, _Expression):
-        return node.evaluate_into(doc, errors)
+        value = node.evaluate_into(doc, errors)
+        if value is None:
+            nulls.append(node.field)
+        return value
     if isinstance(node, _Literal):
         return node.value
     if isinstance(node, dict):
-        rendered = {key: _render(child, doc, errors) for key, child in node.items()}
+        rendered = {key: _render(child, doc, errors, nulls) for key, child in node.items()}
         kept = {key: value for key, value in rendered.items() if value is not None}
         return kept or None
-    items = [_render(child, doc, errors) for child in node]
+    items = [_render(child, doc, errors, nulls) for child in node]
     return [item for item in items if item is not None] or None
 
 
@@ -176,11 +156,19 @@ class CompiledMapping:
 
         InvalidInput names every field whose expression failed (`send.Subject`, ...).
         """
+        action, params, _ = self.render_traced(doc)
+        return action, params
+
+    def render_traced(self, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        """`render`, plus the paths (`send.Template.TemplateData.name`) that came out null, so a
+        field the send then lacks can be traced to the expression that produced nothing."""
         errors: list[FieldError] = []
-        params = {key: _render(node, doc, errors) for key, node in self._fields.items()}
+        nulls: list[str] = []
+        params = {key: _render(node, doc, errors, nulls) for key, node in self._fields.items()}
         if errors:
             raise InvalidInput(errors)
-        return self.action, {key: value for key, value in params.items() if value is not None}
+        kept = {key: value for key, value in params.items() if value is not None}
+        return self.action, kept, nulls
 
 
 def compile_mapping(source: MappingSource) -> CompiledMapping:

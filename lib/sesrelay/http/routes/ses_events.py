@@ -30,7 +30,15 @@ from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayErr
 from sesrelay.events import HttpResponse
 from sesrelay.http.auth import Unauthorized
 from sesrelay.http.problems import json_response
-from sesrelay.http.router import Call, NotFound, Route, check_body_size, route
+from sesrelay.http.router import (
+    JSON_TYPES,
+    Call,
+    NotFound,
+    Route,
+    check_body_size,
+    media_type,
+    route,
+)
 from sesrelay.logs import LOGGER_NAME, mask_addresses, mask_email
 from sesrelay.ses.addresses import EmailAddress
 from sesrelay.ses.rules import has_control_chars, has_lone_surrogate, rule_error
@@ -172,6 +180,7 @@ def parse_events(body: bytes) -> tuple[list[SesEvent], int, list[FieldError]]:
 def ses_events(call: Call) -> HttpResponse:
     blacklist_on = _check_token(call)
     check_body_size(call.request)
+    media_type(call.request, JSON_TYPES, missing="application/json")  # Tencent documents none
     events, invalid, errors = parse_events(call.request.body)
     store = call.services.state
     counts = {"received": len(events) + invalid, "duplicates": 0, "blacklisted": 0}

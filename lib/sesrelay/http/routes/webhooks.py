@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 from sesrelay.errors import FieldError, InvalidInput, RelayError
 from sesrelay.events import HttpResponse
 from sesrelay.http.problems import error_response, json_response
-from sesrelay.http.router import Call, NotFound, Route, check_body_size, route
+from sesrelay.http.router import (
+    FORM_TYPE,
+    JSON_TYPES,
+    Call,
+    NotFound,
+    Route,
+    check_body_size,
+    media_type,
+    route,
+)
 from sesrelay.sending.once import SendOnce
 from sesrelay.sending.outcome import SendKind, SendOutcome
 from sesrelay.sending.pipeline import Pipeline, SendRequest
@@ -41,10 +50,12 @@ def _mapping(call: Call, name: str, source: Any) -> CompiledMapping:
     return mappings[name]
 
 
-def _invalid_mapping(call: Call, name: str, error: InvalidInput) -> HttpResponse:
+def _invalid_mapping(
+    call: Call, name: str, error: InvalidInput, nulls: list[str] | None = None
+) -> HttpResponse:
     """The mapped send is invalid: the source's mapping (or the delivery) is at fault, not SES."""
     prefixed = InvalidInput(
-        [FieldError(e.field, e.message) for e in error.errors],
+        explain_nulls(list(error.errors), nulls or []),
         message=f"webhook source {name}: the mapped send is invalid ({error.message})",
     )
     call.log["outcome"] = "invalid_mapping"
@@ -52,13 +63,31 @@ def _invalid_mapping(call: Call, name: str, error: InvalidInput) -> HttpResponse
     return error_response(prefixed, call.request.request_id)
 
 
+def explain_nulls(errors: list[FieldError], nulls: list[str]) -> list[FieldError]:
+    """Each error about a field the mapping fills, with the mapped paths that came out null for
+    this delivery (a missing `repository` reads as `send.Template.TemplateData.name`, not only as
+    "Template.TemplateData: is required")."""
+    explained = []
+    for error in errors:
+        prefix = f"send.{error.field}"
+        traced = [path for path in nulls if path == prefix or path.startswith(prefix + ".")]
+        if traced and error.field:
+            shown = ", ".join(traced[:5])
+            message = f"{error.message} ({shown} came out null for this delivery)"
+            explained.append(FieldError(error.field, message))
+        else:
+            explained.append(error)
+    return explained
+
+
 class DeliveryReply:
     """A send's outcome as the webhook reply: 202 sent (with SES's ids), 200 duplicate, or the
     problem the HTTP API answers for the same failure."""
 
-    def __init__(self, call: Call, name: str) -> None:
+    def __init__(self, call: Call, name: str, nulls: list[str]) -> None:
         self.call = call
         self.name = name
+        self.nulls = nulls
 
     def outcome(self, outcome: SendOutcome) -> HttpResponse:
         if outcome.kind is SendKind.SENT:
@@ -67,7 +96,7 @@ class DeliveryReply:
             return json_response(202, {"status": "sent", **ids})
         error = outcome.failure
         if isinstance(error, InvalidInput):
-            return _invalid_mapping(self.call, self.name, error)
+            return _invalid_mapping(self.call, self.name, error, self.nulls)
         return error_response(error, self.call.request.request_id)
 
     def duplicate(self, first_outcome: str) -> HttpResponse:
@@ -76,7 +105,7 @@ class DeliveryReply:
 
 
 def webhook(call: Call) -> HttpResponse:
-    from sesrelay.webhooks.mapping import delivery_document
+    from sesrelay.webhooks.document import delivery_document
 
     request = call.request
     name = request.path_params["source"]
@@ -85,18 +114,17 @@ def webhook(call: Call) -> HttpResponse:
     delivery = _verify(call, name, source)
     delivery_sha = hashlib.sha256(delivery.encode()).hexdigest()
     call.log["delivery_hash"] = delivery_sha[:16]
-    doc = delivery_document(
-        request.headers, request.query, request.body, request.header("content-type") or ""
-    )
+    kind = media_type(request, (*JSON_TYPES, FORM_TYPE))
+    doc = delivery_document(request.headers, request.query, request.body, kind)
     mapping = _mapping(call, name, source)
     if not mapping.matches(doc):
         call.log["outcome"] = "ignored"
         return json_response(202, {"status": "ignored"})
     try:
-        action, raw = mapping.render(doc)
+        action, raw, nulls = mapping.render_traced(doc)
     except InvalidInput as error:
         return _invalid_mapping(call, name, error)
-    reply = DeliveryReply(call, name)
+    reply = DeliveryReply(call, name, nulls)
     guard = SendOnce(
         f"webhook:{name}:{delivery_sha}",
         remember_seconds=DELIVERY_TTL_SECONDS,
