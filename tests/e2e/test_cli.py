@@ -201,3 +201,51 @@ def test_invoke_of_a_tick_scf_would_retry_says_so_without_a_traceback(
     assert done.returncode == 1
     assert "retry later" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- sesrelay config check: the file, and the variables it names ------------------------------
+
+#: The variables the shipped sesrelay.yaml names, in the order it names them.
+SHIPPED_VARIABLES = {
+    "GITHUB_WEBHOOK_SECRET": "webhooks.github-releases.secret_env",
+    "STRIPE_WEBHOOK_SECRET": "webhooks.stripe-payments.secret_env",
+    "SESRELAY_SES_EVENTS_TOKEN": "ses_events.token_env",
+}
+
+
+def config_check(*options: str) -> subprocess.CompletedProcess[str]:
+    """`sesrelay config check` in the checkout, as on a fresh clone: none of its variables set."""
+    env = {k: v for k, v in cli_env().items() if k not in SHIPPED_VARIABLES}
+    return subprocess.run(
+        [sys.executable, "-m", "sesrelay", "config", "check", *options],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_config_check_on_a_fresh_clone_passes_and_lists_the_variables_to_set() -> None:
+    done = config_check()
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "ok: 3 jobs, 2 webhook sources"
+    assert lines[1:4] == [
+        f"needs at deploy: {name} (unset), for {path}" for name, path in SHIPPED_VARIABLES.items()
+    ]
+    assert "problem" not in done.stdout
+    assert done.stderr == ""
+
+
+def test_config_check_env_requires_every_variable_the_file_names() -> None:
+    done = config_check("--env")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        *(
+            f"{path}: environment variable {name} is not set"
+            for name, path in SHIPPED_VARIABLES.items()
+        ),
+        "3 problem(s) in sesrelay.yaml",
+    ]
+    assert "Traceback" not in done.stderr

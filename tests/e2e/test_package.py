@@ -133,7 +133,7 @@ def test_layout_has_the_function_and_leaves_out_the_rest(
         assert not name.endswith((".pyc", "direct_url.json", ".sesrelay-package")), name
         assert not name.startswith(DEV_TOOLS), name
     assert "lib/sesrelay/__main__.py" not in names  # `python -m sesrelay` is the CLI
-    assert "lib/sesrelay/config/check.py" not in names
+    assert "lib/sesrelay/config/check/__init__.py" not in names
     assert "tencentcloud/ses/v20201002/ses_client.py" in names
     assert not any(name.startswith("tencentcloud/scf/") for name in names)  # deploy-only SDK
 
@@ -298,7 +298,7 @@ def test_only_the_function_is_shipped_and_it_imports_nothing_left_out(tmp_path: 
     assert "lib/sesrelay/runtime.py" in names
     assert not [name for name in names if name.startswith(DEV_TOOLS)]
     assert "lib/sesrelay/__main__.py" not in names
-    assert "lib/sesrelay/config/check.py" not in names
+    assert "lib/sesrelay/config/check/__init__.py" not in names
     assert dangling_imports(ROOT / "lib", shipped) == []
 
 

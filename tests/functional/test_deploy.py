@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -38,6 +39,7 @@ VALUES = {
     "STRIPE_WEBHOOK_SECRET": "whsec_stripe-secret-value",
     "SESRELAY_SES_EVENTS_TOKEN": "ses-events-token-value-0123456789",
 }
+PLAN_LINE = re.compile(r"^  (create|update|delete|no change|ignored) ")
 CHANGE_ACTIONS = (
     "CreateFunction",
     "UpdateFunctionCode",
@@ -218,13 +220,67 @@ def test_an_invalid_file_names_each_key_and_calls_nothing(project: Project) -> N
 
 def test_an_unset_variable_is_named_and_nothing_is_called(project: Project) -> None:
     partial = {k: v for k, v in VALUES.items() if k not in ("GITHUB_WEBHOOK_SECRET",)}
-    result = project.deploy(environ=partial)
+    for dry_run in (False, True):
+        result = project.deploy(environ=partial, dry_run=dry_run)
+        assert result.code == 1
+        assert result.err.splitlines() == [
+            f"{project.root / 'serverless.yml'}: inputs.environment.variables."
+            "GITHUB_WEBHOOK_SECRET: ${env:GITHUB_WEBHOOK_SECRET} is not set"
+        ]  # said once: not again as a variable sesrelay.yaml needs
+    assert project.counts() == Counter()
+
+
+def test_a_secret_the_config_needs_left_empty_stops_the_deploy(project: Project) -> None:
+    for dry_run in (False, True):  # a dry run reports what the deploy would refuse
+        result = project.deploy(environ={**VALUES, "STRIPE_WEBHOOK_SECRET": ""}, dry_run=dry_run)
+        assert result.code == 1
+        assert result.err.splitlines() == [
+            f"{project.root / 'sesrelay.yaml'}: webhooks.stripe-payments.secret_env: the function "
+            "needs STRIPE_WEBHOOK_SECRET, but its value in "
+            f"{project.root / 'serverless.yml'} resolves to empty, and SCF drops empty variables"
+        ]
+        assert result.out == ""
+    assert project.counts() == Counter()
+
+
+def test_a_variable_the_config_needs_must_be_passed_by_serverless_yml(project: Project) -> None:
+    project.edit("      GITHUB_WEBHOOK_SECRET: ${env:GITHUB_WEBHOOK_SECRET}\n", "")
+    result = project.deploy(dry_run=True)
     assert result.code == 1
     assert (
-        "inputs.environment.variables.GITHUB_WEBHOOK_SECRET: ${env:GITHUB_WEBHOOK_SECRET} "
-        "is not set" in result.err
-    )
+        "webhooks.github-releases.secret_env: the function needs GITHUB_WEBHOOK_SECRET, but "
+        f"{project.root / 'serverless.yml'} does not set it: add "
+        "`GITHUB_WEBHOOK_SECRET: ${env:GITHUB_WEBHOOK_SECRET}` under inputs.environment.variables"
+    ) in result.err
     assert project.counts() == Counter()
+
+
+def test_config_and_serverless_problems_are_reported_together(project: Project) -> None:
+    config = project.root / "sesrelay.yaml"
+    text = config.read_text(encoding="utf-8")
+    subject = "      Subject: \"join('', ['New release ', body.release.tag_name])\"\n"
+    assert subject in text
+    config.write_text(text.replace(subject, ""), encoding="utf-8")
+    project.edit("memorySize: 128", "memorySize: 200")
+    result = project.deploy(dry_run=True)
+    assert result.code == 1
+    missing = (
+        f"{config}: webhooks.github-releases.send.Subject: is required, and this mapping never "
+        "sets it: every delivery would be refused (422)"
+    )
+    assert result.err.splitlines() == [
+        f"{project.root / 'serverless.yml'}: inputs.memorySize: must be 64, or 128 to 3072 in "
+        "steps of 128 (MB)",
+        missing,
+    ]
+    # With serverless.yml right, the config is judged against the function's environment.
+    project.edit("memorySize: 200", "memorySize: 128")
+    result = project.deploy(environ={**VALUES, "SESRELAY_ALLOWED_SENDERS": "@other.example"})
+    assert result.code == 1
+    assert missing in result.err.splitlines()
+    assert f"{config}: jobs.welcome-ana.params.FromEmailAddress: " in result.err
+    assert project.counts() == Counter()
+    assert_no_secret_in(result)
 
 
 # -- plans and convergence ------------------------------------------------------------------------
@@ -241,6 +297,22 @@ def test_dry_run_prints_the_plan_and_changes_nothing(project: Project) -> None:
     assert changes(Counter(), project.counts()) == {}
     assert project.scf.functions() == []
     assert_no_secret_in(result)
+
+
+def test_the_plan_of_a_new_function_creates_everything(project: Project) -> None:
+    for dry_run in (True, False):
+        result = project.deploy(dry_run=dry_run)
+        assert result.code == 0, result.err
+        lines = [line for line in result.out.splitlines() if PLAN_LINE.match(line)]
+        assert len(lines) > 10, result.out
+        assert [line for line in lines if not line.startswith("  create ")] == []
+        # SCF's default retry settings are part of the creation, not "no change"
+        assert "  create     asyncRetry  (retryNum 2, msgTTL 21600 s)" in lines
+        assert "no change" not in result.out
+    assert project.function()["AsyncTriggerConfig"] == {
+        "MsgTTL": 21600,
+        "RetryConfig": [{"RetryNum": 2}],
+    }
 
 
 def test_code_and_settings_change_in_order_waiting_for_active(project: Project) -> None:
@@ -284,11 +356,12 @@ def test_removed_timer_and_retry_settings_converge(project: Project) -> None:
 
 
 def test_an_empty_value_leaves_the_variable_unset(project: Project) -> None:
-    result = project.deploy(environ={**VALUES, "STRIPE_WEBHOOK_SECRET": ""})
+    # SESRELAY_STATE_URL is optional (sesrelay.yaml does not name it): empty, it is left off.
+    result = project.deploy(environ={**VALUES, "SESRELAY_STATE_URL": ""})
     assert result.code == 0, result.err
-    assert "STRIPE_WEBHOOK_SECRET resolved to an empty value" in result.out
+    assert "SESRELAY_STATE_URL resolved to an empty value" in result.out
     keys = {v["Key"] for v in project.function()["Environment"]["Variables"]}
-    assert keys == set(VALUES) - {"STRIPE_WEBHOOK_SECRET"}
+    assert keys == set(VALUES) - {"SESRELAY_STATE_URL"}
 
 
 def test_a_change_already_in_progress_is_waited_for(project: Project) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sesrelay.config.check import check_config, run_config_check
+from sesrelay.config.check import check_config, inspect_config, run_config_check
 from sesrelay.config.model import ConfigError, ConfigProblem, RelayConfig, load_config
 from sesrelay.settings import Settings, default_config_path
 from sesrelay.webhooks import GenericHmacOptions
@@ -68,8 +68,20 @@ def test_shipped_config_passes_with_its_secrets_set() -> None:
     assert config.ses_events.blacklist_on == []
 
 
-def test_shipped_config_without_env_reports_exactly_the_missing_secret_variables() -> None:
-    problems = check_config(SHIPPED, {})
+def test_shipped_config_without_env_is_fine_and_names_the_variables_it_needs() -> None:
+    assert check_config(SHIPPED, {}) == []
+    report = inspect_config(SHIPPED, {})
+    assert [(need.name, need.path) for need in report.needs] == [
+        ("GITHUB_WEBHOOK_SECRET", "webhooks.github-releases.secret_env"),
+        ("STRIPE_WEBHOOK_SECRET", "webhooks.stripe-payments.secret_env"),
+        ("SESRELAY_SES_EVENTS_TOKEN", "ses_events.token_env"),
+    ]
+    assert [state for _need, state in report.unmet] == ["unset"] * 3
+    assert inspect_config(SHIPPED, ENV).unmet == []
+
+
+def test_shipped_config_requiring_env_reports_exactly_the_missing_secret_variables() -> None:
+    problems = check_config(SHIPPED, {}, require_env=True)
     assert [(problem.path, problem.message) for problem in problems] == [
         (
             "webhooks.github-releases.secret_env",
@@ -81,6 +93,7 @@ def test_shipped_config_without_env_reports_exactly_the_missing_secret_variables
         ),
         ("ses_events.token_env", "environment variable SESRELAY_SES_EVENTS_TOKEN is not set"),
     ]
+    assert check_config(SHIPPED, ENV, require_env=True) == []
 
 
 # --- load_config --------------------------------------------------------------------------------
@@ -193,11 +206,13 @@ def test_unknown_scheme(tmp_path: Path) -> None:
 
 def test_missing_and_empty_secret_variables(tmp_path: Path) -> None:
     path = write(tmp_path, source("scheme: github\nsecret_env: [NEW_SECRET, OLD_SECRET]\n"))
-    assert problems_at(check_config(path, {"OLD_SECRET": " "}), "webhooks.hook.secret_env") == [
+    env = {"OLD_SECRET": " "}
+    assert check_config(path, env) == []  # information only, unless required
+    assert problems_at(check_config(path, env, require_env=True), "webhooks.hook.secret_env") == [
         "environment variable NEW_SECRET is not set",
         "environment variable OLD_SECRET is empty",
     ]
-    assert check_config(path, {"NEW_SECRET": "a", "OLD_SECRET": "b"}) == []
+    assert check_config(path, {"NEW_SECRET": "a", "OLD_SECRET": "b"}, require_env=True) == []
 
 
 def test_a_secret_written_in_place_of_its_variable_name_is_not_echoed(tmp_path: Path) -> None:
@@ -431,9 +446,19 @@ def test_simple_content_follows_sesrelay_allow_simple(tmp_path: Path) -> None:
         "      Simple: {Text: SGVsbG8=}",
     )
     path = write(tmp_path, f"jobs:\n  j:\n{job}")
-    [problem] = check_config(path, {})
-    assert problem.path == "jobs.j.params.Simple"
-    assert check_config(path, {"SESRELAY_ALLOW_SIMPLE": "true"}) == []
+    assert check_config(path, {}) == []  # unset: a need, listed as information
+    [need] = inspect_config(path, {}).needs
+    assert (need.shown, need.path) == ("SESRELAY_ALLOW_SIMPLE=true", "jobs.j.params.Simple")
+    [problem] = check_config(path, {}, require_env=True)
+    assert (problem.path, problem.message) == (
+        "jobs.j.params.Simple",
+        "needs environment variable SESRELAY_ALLOW_SIMPLE=true, and SESRELAY_ALLOW_SIMPLE is "
+        "not set",
+    )
+    [refused] = check_config(path, {"SESRELAY_ALLOW_SIMPLE": "false"})  # set: judged
+    assert refused.path == "jobs.j.params.Simple"
+    assert "SESRELAY_ALLOW_SIMPLE=true" in refused.message
+    assert check_config(path, {"SESRELAY_ALLOW_SIMPLE": "true"}, require_env=True) == []
 
 
 def test_every_problem_of_every_entry_is_reported_at_once(tmp_path: Path) -> None:
@@ -454,13 +479,21 @@ webhooks:
     secret_env: MISSING
     send: {{action: SendEmail, Subject: "'"}}
 """
-    paths = [p.path for p in check_config(write(tmp_path, text), {"X": "v"})]
+    paths = [p.path for p in check_config(write(tmp_path, text), {"X": "v"}, require_env=True)]
     assert paths == [
         "jobs.shape.action",
         "webhooks.a.scheme",
         "jobs.deep.params.Subject",
-        "webhooks.b.secret_env",
-        "webhooks.b.send.Subject",
+        # the unknown scheme hides none of source a's other problems
+        "webhooks.a.send.FromEmailAddress",
+        "webhooks.a.send.Subject",
+        "webhooks.a.send.Template",
+        "webhooks.a.send.Destination",
+        "webhooks.b.send.Subject",  # invalid JMESPath: not also reported as never set
+        "webhooks.b.send.FromEmailAddress",
+        "webhooks.b.send.Template",
+        "webhooks.b.send.Destination",
+        "webhooks.b.secret_env",  # the unset variables come last
     ]
 
 
@@ -470,23 +503,49 @@ webhooks:
 def test_run_config_check_ok(tmp_path: Path) -> None:
     out = io.StringIO()
     assert run_config_check(SHIPPED, ENV, out) == 0
-    assert out.getvalue() == "ok: 3 jobs, 2 webhook sources\n"
+    assert out.getvalue().splitlines() == [
+        "ok: 3 jobs, 2 webhook sources",
+        "needs at deploy: GITHUB_WEBHOOK_SECRET (set), for webhooks.github-releases.secret_env",
+        "needs at deploy: STRIPE_WEBHOOK_SECRET (set), for webhooks.stripe-payments.secret_env",
+        "needs at deploy: SESRELAY_SES_EVENTS_TOKEN (set), for ses_events.token_env",
+    ]
+    out = io.StringIO()
+    assert run_config_check(SHIPPED, ENV, out, require_env=True) == 0
+    assert out.getvalue() == "ok: 3 jobs, 2 webhook sources; the 3 variable(s) it names are set\n"
+
+
+def test_run_config_check_without_env_lists_the_needs_and_passes(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert run_config_check(SHIPPED, {"STRIPE_WEBHOOK_SECRET": ""}, out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "ok: 3 jobs, 2 webhook sources"
+    assert lines[1:4] == [
+        "needs at deploy: GITHUB_WEBHOOK_SECRET (unset), for webhooks.github-releases.secret_env",
+        "needs at deploy: STRIPE_WEBHOOK_SECRET (empty), for webhooks.stripe-payments.secret_env",
+        "needs at deploy: SESRELAY_SES_EVENTS_TOKEN (unset), for ses_events.token_env",
+    ]
+    assert "config check --env" in lines[4]
 
 
 def test_run_config_check_lists_problems_and_never_secret_values(tmp_path: Path) -> None:
     env = {**ENV, "SESRELAY_SES_EVENTS_TOKEN": SECRET_VALUE[:10]}
+    del env["GITHUB_WEBHOOK_SECRET"]
     out = io.StringIO()
-    assert (
-        run_config_check(
-            SHIPPED, {k: v for k, v in env.items() if k != "GITHUB_WEBHOOK_SECRET"}, out
-        )
-        == 1
-    )
+    assert run_config_check(SHIPPED, env, out) == 1  # a variable that is set is always judged
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("ses_events.token_env: SESRELAY_SES_EVENTS_TOKEN is shorter")
+    assert "needs at deploy: GITHUB_WEBHOOK_SECRET (unset)" in lines[1]
+    assert lines[-1] == f"1 problem(s) in {SHIPPED}"
+    out = io.StringIO()
+    assert run_config_check(SHIPPED, env, out, require_env=True) == 1
     lines = out.getvalue().splitlines()
     assert lines[0] == (
+        "ses_events.token_env: SESRELAY_SES_EVENTS_TOKEN is shorter than 16 characters; the "
+        "token is the only guard of the unsigned SES callbacks: use a long random value"
+    )
+    assert lines[1] == (
         "webhooks.github-releases.secret_env: environment variable GITHUB_WEBHOOK_SECRET is not set"
     )
-    assert lines[1].startswith("ses_events.token_env: SESRELAY_SES_EVENTS_TOKEN is shorter")
     assert lines[-1] == f"2 problem(s) in {SHIPPED}"
     assert SECRET_VALUE[:10] not in out.getvalue()
 

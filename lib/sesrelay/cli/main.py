@@ -122,7 +122,7 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     local = Path("sesrelay.yaml")
     default = local if local.exists() else default_config_path()
     path = Path(args.file or os.environ.get("SESRELAY_CONFIG") or default)
-    return run_config_check(path, os.environ, sys.stdout)
+    return run_config_check(path, os.environ, sys.stdout, require_env=args.env)
 
 
 def _cmd_package(args: argparse.Namespace) -> int:
@@ -158,6 +158,25 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     return run_deploy(options, environ=os.environ, out=sys.stdout, err=sys.stderr)
 
 
+def _add_config_parser(sub: Any) -> None:
+    """`sesrelay config check [FILE] [--env]`."""
+    cfg = sub.add_parser("config", help="the sesrelay.yaml configuration file")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    check = cfg_sub.add_parser(
+        "check",
+        help="report every problem in the file (exit 1 if any) and the variables it needs",
+        description="Check the config file: every problem at once, and the environment "
+        "variables it names (listed as information; set ones are checked). Exit 1 on problems.",
+    )
+    check.add_argument("file", nargs="?", help="default: $SESRELAY_CONFIG or ./sesrelay.yaml")
+    check.add_argument(
+        "--env",
+        action="store_true",
+        help="also require every variable the file names to be set, as `sesrelay deploy` does",
+    )
+    check.set_defaults(func=_cmd_config_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sesrelay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,11 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_function_timeout(inv, None, "the time limit; wins over the context file's")
     inv.set_defaults(func=_cmd_invoke)
 
-    cfg = sub.add_parser("config", help="the sesrelay.yaml configuration file")
-    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
-    check = cfg_sub.add_parser("check", help="report every problem in the file; exit 1 if any")
-    check.add_argument("file", nargs="?", help="default: $SESRELAY_CONFIG or ./sesrelay.yaml")
-    check.set_defaults(func=_cmd_config_check)
+    _add_config_parser(sub)
 
     pkg = sub.add_parser("package", help="build the SCF zip (Python 3.10, manylinux2014 x86_64)")
     pkg.add_argument("--root", default=".", help="project directory (default: .)")

@@ -105,6 +105,8 @@ def _empty_if_none(value: object) -> object:
 Name = Annotated[str, AfterValidator(_name)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 Text = Annotated[str, Field(min_length=1)]
+#: `secret_env`: one variable name, or several while rotating.
+SecretEnvNames = Annotated[list[EnvName], BeforeValidator(_listify), Field(min_length=1)]
 
 
 class _ConfigModel(BaseModel):
@@ -181,7 +183,7 @@ class SendSpec(BaseModel):
 
 class WebhookSource(_ConfigModel):
     scheme: Annotated[str, AfterValidator(_scheme)]
-    secret_env: Annotated[list[EnvName], BeforeValidator(_listify), Field(min_length=1)]
+    secret_env: SecretEnvNames
     tolerance_seconds: int = Field(300, ge=1, le=86400)
     hmac: HmacOptions | None = Field(None, validate_default=True)
     when: Text | None = None

@@ -8,10 +8,8 @@ Credentials follow the SDK's chain (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_K
 from __future__ import annotations
 
 import base64
-import io
 import ipaddress
 import json
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +17,10 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from sesrelay.clock import Clock, SystemClock
-from sesrelay.deploy import variables
 from sesrelay.deploy.converge import ApiCallError, Converger, DeployError, function_url
 from sesrelay.deploy.plan import PlanError, make_plan, wanted_from
-from sesrelay.deploy.serverless_loader import Problem, ServerlessFileError, load_serverless
+from sesrelay.deploy.preflight import PreflightError, preflight
 
-MAX_ZIP_BYTES = 50 * 1024 * 1024  # Code.ZipFile, base64 in the request (SDK docstring)
 API_BODY_BYTES = 10 * 1024 * 1024  # API 3.0 request bodies (1278/46710)
 ENDPOINT_ENV = "SESRELAY_SCF_ENDPOINT"
 
@@ -95,11 +91,13 @@ def run_deploy(
 ) -> int:
     """The command: 0 when deployed (or planned, with --dry-run), 1 with every reason on `err`.
 
-    Nothing is called before serverless.yml, sesrelay.yaml, the variables and the zip all pass."""
+    Nothing is called before serverless.yml, its variables, sesrelay.yaml (as `sesrelay config
+    check --env` checks it, against the function's environment) and the zip all pass; a dry run
+    checks the same."""
     try:
         return _deploy(options, environ, out, clock or SystemClock())
-    except ServerlessFileError as exc:
-        for line in exc.lines():
+    except PreflightError as exc:
+        for line in exc.lines:
             print(line, file=err)
     except (DeployError, PlanError) as exc:
         print(f"sesrelay deploy: {exc}", file=err)
@@ -107,20 +105,8 @@ def run_deploy(
 
 
 def _deploy(options: DeployOptions, environ: Mapping[str, str], out: TextIO, clock: Clock) -> int:
-    spec = load_serverless(options.serverless, _job_names(options.config))
-    inputs = spec.inputs
-    try:
-        env = variables.resolve(inputs.environment.variables, environ)
-    except variables.UnresolvedVariables as exc:
-        problems = [
-            Problem(f"inputs.environment.variables.{key}", f"${{env:{name}}} is not set")
-            for key, names in sorted(exc.missing.items())
-            for name in names
-        ]
-        raise ServerlessFileError(str(options.serverless), problems) from None
-    except ValueError as exc:
-        raise DeployError(str(exc)) from None
-    zip_bytes = _read_zip(options.zip_path, inputs.handler)
+    checked = preflight(options.serverless, options.config, options.zip_path, environ)
+    inputs, env, zip_bytes = checked.spec.inputs, checked.env, checked.zip_bytes
     wanted = wanted_from(inputs, env.values, zip_bytes)
     endpoint = options.endpoint or environ.get(ENDPOINT_ENV) or None
     scf = ScfApi.connect(inputs.region, endpoint)
@@ -157,33 +143,6 @@ def _printer(out: TextIO) -> Callable[[str], None]:
         print(text, file=out, flush=True)
 
     return say
-
-
-def _job_names(config_path: Path) -> frozenset[str]:
-    from sesrelay.config.model import ConfigError, load_config
-
-    try:
-        return frozenset(load_config(config_path).jobs)
-    except ConfigError as exc:
-        raise DeployError(f"{config_path}: {exc}") from None
-
-
-def _read_zip(path: Path, handler: str) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise DeployError(f"{path} not found: build it with `sesrelay package`") from None
-    if len(data) > MAX_ZIP_BYTES:
-        raise DeployError(f"{path} is {len(data)} bytes; SCF takes at most 50 MB through the API")
-    module = handler.split(".", 1)[0] + ".py"
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-    except zipfile.BadZipFile:
-        raise DeployError(f"{path} is not a zip file") from None
-    if module not in names:
-        raise DeployError(f"{path} has no {module} at its root (handler {handler})")
-    return data
 
 
 def _http_profile(endpoint: str | None) -> Any:

@@ -39,7 +39,7 @@ DEV_ONLY = (
     "sesrelay/__main__.py",
     "sesrelay/emulator/",
     "sesrelay/deploy/",
-    "sesrelay/config/check.py",
+    "sesrelay/config/check/",
     "sesrelay/campaigns/csv.py",
 )
 CONFIG_YAML = "sesrelay.yaml"

@@ -246,7 +246,7 @@ def _setting_lines(wanted: Wanted, current: Current | None) -> list[Line]:
     rows.append(("asyncRetry", retry, old_retry, retry_detail))
     lines = []
     for subject, value, before, detail in rows:
-        if current is None and subject != "asyncRetry":
+        if current is None:  # all of it is part of the new function, SCF's defaults included
             lines.append(Line("create", subject, detail))
         else:
             action: Action = "no change" if value == before else "update"

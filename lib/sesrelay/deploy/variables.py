@@ -26,8 +26,12 @@ _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL|STATE_UR
 class UnresolvedVariables(Exception):
     """`${env:NAME}` references with no value in the deployer's environment."""
 
-    def __init__(self, missing: Mapping[str, list[str]]) -> None:
+    def __init__(
+        self, missing: Mapping[str, list[str]], resolved: Mapping[str, str] | None = None
+    ) -> None:
         self.missing = dict(missing)  # function variable -> the unset NAMEs it references
+        #: the variables that did resolve, empty ones left out (as the function would have them)
+        self.resolved = {k: v for k, v in (resolved or {}).items() if v != ""}
         names = sorted({n for refs in self.missing.values() for n in refs})
         super().__init__(f"not set in the environment: {', '.join(names)}")
 
@@ -94,7 +98,7 @@ def resolve(variables: Mapping[str, str], environ: Mapping[str, str]) -> Resolve
             continue
         values[key] = _ENV_REF.sub(lambda m: environ[m.group(1)], template)
     if missing:
-        raise UnresolvedVariables(missing)
+        raise UnresolvedVariables(missing, values)
     empty = tuple(sorted(key for key, value in values.items() if value == ""))
     kept = {key: value for key, value in sorted(values.items()) if value != ""}
     total = sum(_size(key, value) for key, value in kept.items())
