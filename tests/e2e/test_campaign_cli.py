@@ -116,7 +116,15 @@ def test_send_prints_the_campaign_and_its_task_and_mails_everyone_once(
     # one progress bar per phase, each finished
     bars = [line.split()[0] for line in done.stderr.splitlines() if "100%" in line]
     assert bars == ["validate", "upload", "send"], done.stderr
-    assert "row 32.Email: must be a valid email address" in done.stderr
+    # the file's line: the header is line 1, so the 32nd row is line 33, in text and JSON alike
+    assert "  line 33, Email: must be a valid email address" in done.stderr
+    assert campaign["InvalidRows"] == [
+        {
+            "Line": 33,
+            "Field": "Email",
+            "Message": "must be a valid email address (local@domain.tld)",
+        }
+    ]
 
     outbox = control(emulator_url, f"outbox?task_id={task_id}")
     assert sorted(m["to"] for m in outbox["messages"]) == [
@@ -156,11 +164,12 @@ def test_strict_validation_refuses_the_file_and_sends_nothing(
     done = send(emulator_url, tmp_path, path)
 
     assert done.returncode == 1
-    assert "row 6.Email: must be a valid email address" in done.stderr
-    assert "row 7.TemplateData: values must not contain HTML tags" in done.stderr
+    assert "  line 7, Email: must be a valid email address" in done.stderr
+    assert "  line 8, TemplateData: values must not contain HTML tags" in done.stderr
     assert "refused, invalid rows (strict validation); nothing was sent" in done.stderr
     assert done.stdout == ""
-    assert control(emulator_url, "calls")["calls"] == {}
+    # SES was only asked about the sender and the template: nothing was created
+    assert control(emulator_url, "calls")["calls"] == {"GetEmailTemplate": 1, "ListEmailAddress": 1}
 
 
 def test_stdin_and_header_problems(emulator_url: str, tmp_path: Path) -> None:

@@ -247,7 +247,9 @@ def write_config(tmp_path: Path, text: str) -> Path:
 def test_config_check_reports_the_problem_at_its_dotted_path(case: str, tmp_path: Path) -> None:
     text, where = BROKEN[case]
     path = write_config(tmp_path, text)
-    done = sesrelay("config", "check", "--env", str(path), env=cli_env(CRM_SECRET="s3cret-crm-value"))
+    done = sesrelay(
+        "config", "check", "--env", str(path), env=cli_env(CRM_SECRET="s3cret-crm-value")
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert any(line.startswith(f"{where}: ") for line in lines), done.stdout
@@ -293,7 +295,9 @@ def test_config_check_reports_every_problem_of_one_file_at_once(tmp_path: Path) 
               Subject: "join('', ['Hello ', body.name]"
         """,
     )
-    done = sesrelay("config", "check", "--env", str(path), env=cli_env(CRM_SECRET="s3cret-crm-value"))
+    done = sesrelay(
+        "config", "check", "--env", str(path), env=cli_env(CRM_SECRET="s3cret-crm-value")
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     paths = {line.split(": ", 1)[0] for line in done.stdout.splitlines()}
     assert {

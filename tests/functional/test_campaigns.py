@@ -30,6 +30,7 @@ GetFn = Callable[[str], dict[str, Any]]
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 WELCOME = 100001  # emulator seed: "welcome", html "<p>Hello {{name}}, welcome aboard.</p>"
 WRITES = ("CreateReceiver", "CreateReceiverDetailWithData", "BatchSendEmail")
+PREFLIGHT = {"ListEmailAddress": 1, "GetEmailTemplate": 1}  # the reads before any write
 API_KEY_SHA256 = hashlib.sha256(b"sr_test_key").hexdigest()  # the key of the sample events
 
 
@@ -170,7 +171,8 @@ def test_120k_recipients_make_3_groups_3_tasks_and_one_mail_each(
         "CreateReceiverDetailWithData": 6,
         "BatchSendEmail": 3,
     }
-    assert set(counts) <= {*WRITES, "ListReceivers"}, counts
+    assert set(counts) <= {*WRITES, *PREFLIGHT, "ListReceivers"}, counts
+    assert {a: counts[a] for a in PREFLIGHT} == PREFLIGHT
     assert counts["ListReceivers"] == 2  # one poll after each round of uploads, none retried
     listed = groups(runtime, created["CampaignId"])
     assert [(g["Count"], g["ReceiversStatus"]) for g in listed] == [(40_000, 3)] * 3
@@ -281,7 +283,7 @@ def test_strict_validation_refuses_the_campaign_listing_rows_and_reasons(
     assert "object" in messages[4]
     assert "unknown field 'Name'" in messages[5]
     assert "u0000" not in reply["body"]  # no addresses echoed
-    assert emulator.call_counts() == {}  # nothing reached SES
+    assert emulator.call_counts() == PREFLIGHT  # SES was asked, nothing was created
 
 
 def test_permissive_validation_skips_bad_rows_and_reports_them(
@@ -294,7 +296,7 @@ def test_permissive_validation_skips_bad_rows_and_reports_them(
     assert created["Counts"] == {"Received": 300, "Valid": 143, "Duplicates": 1, "Invalid": 156}
     assert len(created["InvalidRows"]) == 100
     assert created["InvalidRows"][0] == {
-        "Index": 3,
+        "RecipientIndex": 3,  # 0-based, as in the 422's errors[].field "Recipients.3.Email"
         "Field": "Email",
         "Message": "must be a valid email address (local@domain.tld)",
     }
@@ -505,7 +507,13 @@ def test_a_final_ses_refusal_fails_the_campaign_with_the_ses_code(
     runtime: Runtime, emulator: EmulatorServer, post: PostFn, get: GetFn
 ) -> None:
     body = campaign_body(recipients(10))
-    body["Template"]["TemplateID"] = 100003  # seeded "under review": SES refuses the task
+    # the template passed the preflight, then was withdrawn before the task was created
+    emulator.inject_fault(
+        "BatchSendEmail",
+        "error",
+        code="OperationDenied.TemplateStatusError",
+        message="The template is missing or not approved.",
+    )
     created = body_of(runtime.handle(post(body), context(30)), 202)
 
     assert created["State"] == "failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -16,6 +17,7 @@ from sesrelay.campaigns.rows import (
     MAX_DATA_BYTES,
     ROWS_PER_GROUP,
     ROWS_PER_UPLOAD,
+    RowProblem,
     RowValidator,
     blocks,
     json_recipients,
@@ -249,6 +251,45 @@ def test_csv_named_email_column_and_ragged_rows() -> None:
     rows = list(source)
     assert rows[0] == ("a@example.org", {"name": "A"})
     assert rows[1] == (MALFORMED, "has 1 cells; the header names 2 columns")
+
+
+def test_csv_problems_name_the_file_line_each_row_starts_on() -> None:
+    """The header is line 1; blank lines count, and a quoted cell may span lines: the line an
+    editor shows, not the row's position among the data rows."""
+    text = (
+        "email,name\n"  # line 1
+        "ana@example.org,Ana\n"  # 2
+        "\n"  # 3: blank, not a row
+        'ben@example.org,"Ben\r\nSecond"\n'  # 4-5: one row over two lines
+        "bad-address,X\n"  # 6
+        "c@example.org\n"  # 7: ragged
+        "d@example.org,<b>D</b>\n"  # 8
+    )
+    source = CsvRecipients(io.StringIO(text, newline=""))
+    validator = RowValidator(line_of=lambda: source.line)
+    valid = list(validator.validate(source))
+    assert [email for email, _ in valid] == ["ana@example.org", "ben@example.org"]
+    assert [(p.index, p.line, p.field) for p in validator.problems] == [
+        (2, 6, "Email"),
+        (3, 7, ""),
+        (4, 8, "TemplateData"),
+    ]
+
+
+def test_invalid_rows_say_line_for_a_file_and_recipient_index_for_a_json_list() -> None:
+    from sesrelay.campaigns.service import problem_entry
+
+    from_file = RowProblem(index=2, field="Email", message="bad", line=4)
+    from_json = RowProblem(index=2, field="Email", message="bad")
+    assert problem_entry(from_file) == {"Line": 4, "Field": "Email", "Message": "bad"}
+    assert problem_entry(from_json) == {"RecipientIndex": 2, "Field": "Email", "Message": "bad"}
+
+
+def test_a_csv_error_mid_file_names_its_line() -> None:
+    text = "email,name\na@example.org,A\nb@example.org," + "x" * (csv.field_size_limit() + 1)
+    source = CsvRecipients(io.StringIO(text + "\n", newline=""))
+    with pytest.raises(ValueError, match=r"^line 3: "):
+        list(source)
 
 
 @pytest.mark.parametrize(

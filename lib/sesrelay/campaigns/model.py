@@ -112,8 +112,9 @@ class CampaignSpec(SesRequest):
     def batch_params(self) -> dict[str, Any]:
         """BatchSendEmail parameters, all but ReceiverId.
 
-        Template carries TemplateID and the defaults: the rows already hold them merged, so
-        whether SES ignores Template.TemplateData for a data-loaded list (its docs say it
+        Template carries TemplateID and, always, TemplateData: the defaults, "{}" without any
+        (the API's Template type requires the field). The rows already hold the defaults merged,
+        so whether SES ignores Template.TemplateData for a data-loaded list (its docs say it
         "need not be passed") or lays it under each row (as the emulator does), every mail
         renders with the same values.
         """

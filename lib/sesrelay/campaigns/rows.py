@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -53,11 +53,13 @@ def template_data_text(data: Mapping[str, Scalar]) -> str:
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One rejected row: its 0-based index in the source, the field at fault, the rule broken."""
+    """One rejected row: its 0-based index in the source, the field at fault, the rule broken,
+    and, for rows read from a file, the file line the row starts on (the header is line 1)."""
 
     index: int
     field: str  # "Email", "TemplateData", "TemplateData.<var>" or "" (the row itself)
     message: str
+    line: int | None = None
 
 
 @dataclass
@@ -67,10 +69,12 @@ class RowValidator:
     The first valid row fixes the variable names: SES refuses a list whose rows disagree
     (InvalidParameterValue.TemplateDataInconsistent), so later rows must carry the same keys.
     The values of the variables that `subject` uses must be fit for a mail header.
+    `line_of`, for rows read from a file, names the file line of the row being validated.
     """
 
     defaults: Mapping[str, Scalar] = field(default_factory=dict)
     subject: str = ""
+    line_of: Callable[[], int] | None = None
     max_reported: int = MAX_REPORTED
     received: int = 0
     valid: int = 0
@@ -91,7 +95,8 @@ class RowValidator:
     def _reject(self, index: int, where: str, message: str) -> None:
         self.invalid += 1
         if len(self.problems) < self.max_reported:
-            self.problems.append(RowProblem(index, where, message))
+            line = None if self.line_of is None else self.line_of()
+            self.problems.append(RowProblem(index, where, message, line))
 
     def _reject_shape(self, index: int, email: object, data: object) -> None:
         if email is MALFORMED:

@@ -19,12 +19,12 @@ from sesrelay.campaigns.model import (
     Shard,
     group_name,
 )
-from sesrelay.campaigns.rows import Row, RowValidator, blocks, plan_shards
+from sesrelay.campaigns.rows import Row, RowProblem, RowValidator, blocks, plan_shards
 from sesrelay.campaigns.runner import Runner
 from sesrelay.campaigns.settle import OnChange
 from sesrelay.campaigns.store import CampaignConflict, CampaignStore, new_campaign_id
 from sesrelay.clock import Deadline
-from sesrelay.errors import RelayError
+from sesrelay.errors import RelayError, public_message
 from sesrelay.logs import log
 from sesrelay.state import StateStoreError
 from sesrelay.wiring import Services
@@ -32,7 +32,16 @@ from sesrelay.wiring import Services
 LEASE_MARGIN_SECONDS = 5.0
 MIN_RUN_SECONDS = 2.0  # the finisher does not start a campaign with less time than this
 
-__all__ = ["CampaignBuilder", "finish_pending", "resume"]
+__all__ = ["CampaignBuilder", "finish_pending", "problem_entry", "resume"]
+
+
+def problem_entry(problem: RowProblem) -> dict[str, Any]:
+    """An invalid row as `InvalidRows` lists it: `Line`, the file line (header = line 1), for
+    rows read from a file; `RecipientIndex`, 0-based as in `Recipients.<n>`, for a JSON list."""
+    where: dict[str, Any] = (
+        {"Line": problem.line} if problem.line is not None else {"RecipientIndex": problem.index}
+    )
+    return {**where, "Field": problem.field, "Message": problem.message}
 
 
 class CampaignBuilder:
@@ -66,6 +75,9 @@ class CampaignBuilder:
         )
         self._create()
         self._sizes: list[int] = []
+        #: Set by `launch` when the run stopped early on an error (SES unreachable, throttled,
+        #: the state store down) with the campaign still active: that error, as LastError has it.
+        self.paused: dict[str, Any] | None = None
 
     def _create(self) -> None:
         try:
@@ -86,9 +98,7 @@ class CampaignBuilder:
     def _report(self) -> None:
         camp, validator = self.campaign, self.validator
         camp.counts = validator.counts()
-        camp.problems = [
-            {"Index": p.index, "Field": p.field, "Message": p.message} for p in validator.problems
-        ]
+        camp.problems = [problem_entry(p) for p in validator.problems]
         camp.updated_at = self.services.clock.now().isoformat(timespec="seconds")
 
     def abandon(self, code: str, message: str) -> Campaign:
@@ -125,11 +135,15 @@ class CampaignBuilder:
         self.store.save(camp)
         token = self.store.lease(camp.id, deadline.remaining() + LEASE_MARGIN_SECONDS)
         self.store.add_pending(camp.id)
+        runner = Runner(self.services, self.store, camp, deadline, reserve, on_change)
         try:
-            Runner(self.services, self.store, camp, deadline, reserve, on_change).run()
+            runner.run()
+            if runner.stopped and camp.state in ACTIVE_STATES:
+                self.paused = camp.last_error
         except RelayError as error:  # the store failed mid-way: the finisher carries on
             fields = {"code": error.code, "campaign_id": camp.id}
             log.error("campaign paused: %s", error.message, extra={"fields": fields})
+            self.paused = {"Code": error.code, "Message": public_message(error)}
         finally:
             if token is not None:
                 with contextlib.suppress(StateStoreError):  # a stale lease expires by itself

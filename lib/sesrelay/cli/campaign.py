@@ -1,24 +1,35 @@
 """`sesrelay campaign send recipients.csv ...`: a campaign from a CSV file, streamed, with progress.
 
-Imports only the standard library at module level, so `sesrelay --help` stays fast; the relay
-loads when the command runs. Works against real SES or the emulator, like `sesrelay invoke`.
+Before the first write to SES it asks SES whether the campaign can be sent at all (the sender,
+the template and its variables against the file's columns; campaigns.preflight): a refusal
+there creates nothing. Imports only the standard library at module level, so `sesrelay --help`
+stays fast; the relay loads when the command runs. Works against real SES or the emulator, like
+`sesrelay invoke`. Exit statuses: 0 sent or scheduled; 1 refused (bad rows, or SES would refuse
+the sender, template or columns), failed, or stopped because SES could not be reached; 2 bad
+options or an unreadable file; 3 still running when --timeout ran out (or interrupted).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import io
-import json
 import os
 import sys
-import time
 from collections.abc import Iterator
-from typing import IO, Any, TextIO
+from typing import IO, Any
 
+from sesrelay.cli.campaign_report import (
+    EXIT_PENDING,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    Progress,
+    counts_text,
+    failure_text,
+    print_problems,
+    report,
+)
 from sesrelay.cli.local_env import default_to_local_emulator
-
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
-_REPORTED_ROWS = 20  # invalid rows printed; the rest are counted
 
 
 def add_campaign_parser(sub: Any) -> None:
@@ -50,33 +61,6 @@ def add_campaign_parser(sub: Any) -> None:
     send.add_argument("--json", action="store_true", help="print the campaign as JSON")
     send.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     send.set_defaults(func=run_send)
-
-
-class Progress:
-    """A one-line bar on stderr; redrawn on a terminal, printed once when done otherwise."""
-
-    def __init__(self, label: str, total: int, *, enabled: bool, stream: TextIO) -> None:
-        self.label, self.total, self.stream = label, total, stream
-        self.enabled = enabled
-        self.live = enabled and stream.isatty()
-        self._drawn = 0.0
-
-    def _line(self, done: int, note: str) -> str:
-        share = min(done / self.total, 1.0) if self.total else 1.0
-        bar = "#" * round(share * 30)
-        return f"{self.label:<8} [{bar:<30}] {share:4.0%}  {note}"
-
-    def update(self, done: int, note: str = "") -> None:
-        now = time.monotonic()
-        if self.live and now - self._drawn >= 0.1:
-            self._drawn = now
-            self.stream.write("\r" + self._line(done, note) + "\x1b[K")
-            self.stream.flush()
-
-    def close(self, done: int, note: str = "") -> None:
-        if self.enabled:
-            self.stream.write(("\r" if self.live else "") + self._line(done, note) + "\n")
-            self.stream.flush()
 
 
 def _spec_body(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,6 +97,7 @@ def _lines(raw: IO[bytes], progress: Progress, size: int) -> Iterator[str]:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    """`sesrelay campaign send`: the exit status (see the module docstring)."""
     default_to_local_emulator()  # no credentials: the local `sesrelay emulator`, as `invoke` does
     from sesrelay import logs
 
@@ -121,7 +106,7 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 class _Send:
-    """One `campaign send`: check the options, stream the file into blocks, then drive SES."""
+    """One `campaign send`: check the options, ask SES, stream the file into blocks, drive SES."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         from sesrelay.wiring import build_services
@@ -130,6 +115,8 @@ class _Send:
         self.show = not args.no_progress
         self.services = build_services()
         self.bars: dict[str, Progress] = {}
+        settings = self.services.settings
+        self.endpoint = settings.ses_endpoint or f"https://{settings.ses_host()}"
 
     def run(self) -> int:
         from sesrelay.campaigns.model import parse_spec
@@ -153,35 +140,91 @@ class _Send:
             print(f"sesrelay campaign: cannot read {path}: {exc.strerror}", file=self.err)
             return EXIT_USAGE
         with raw:
-            failed = self._stage(raw, 0 if path == "-" else os.fstat(raw.fileno()).st_size)
-        return failed if failed is not None else self._launch()
+            return self._run_file(raw, 0 if path == "-" else os.fstat(raw.fileno()).st_size)
 
-    def _stage(self, raw: IO[bytes], size: int) -> int | None:
+    def _run_file(self, raw: IO[bytes], size: int) -> int:
         from sesrelay.campaigns.csv import CsvRecipients
-        from sesrelay.campaigns.rows import RowValidator
-        from sesrelay.campaigns.service import CampaignBuilder
 
-        self.validator = validator = RowValidator(self.spec.defaults(), subject=self.spec.Subject)
         check = Progress("validate", size, enabled=self.show, stream=self.err)
-        builder = None
         try:
             source = CsvRecipients(
                 _lines(raw, check, size),
                 email_column=self.args.email_column,
                 defaults=self.spec.defaults(),
             )
-            self.builder = builder = CampaignBuilder(self.services, self.spec, validator)
-            builder.stage(validator.validate(source))
         except (ValueError, UnicodeDecodeError) as exc:  # header problems, not UTF-8
+            print(f"\nsesrelay campaign: {self.args.csv}: {exc}", file=self.err)
+            return EXIT_USAGE
+        refused = self._preflight(source, check)
+        if refused is None:
+            return EXIT_REFUSED
+        failed = self._stage(source, check, size, refused=bool(refused))
+        return failed if failed is not None else self._launch()
+
+    def _preflight(self, source: Any, check: Progress) -> list[Any] | None:
+        """Ask SES about the sender and the template, before anything is created: the problems
+        (printed), or None when SES could not be asked (printed too)."""
+        from sesrelay.campaigns.preflight import DataSource
+        from sesrelay.campaigns.preflight import check as preflight
+        from sesrelay.clock import Deadline
+        from sesrelay.errors import RelayError, SesError
+
+        name = "standard input" if self.args.csv == "-" else self.args.csv
+        data = DataSource(f"{name} line 1 (the header)", "no column and no --template-data default")
+        provided = {*source.columns, *self.spec.defaults()}
+        deadline = Deadline(self.services.clock, self.args.timeout)
+        lead = "\n" if check.live else ""  # past a half-drawn progress bar
+        try:
+            found = preflight(self.services.ses, self.spec, provided, data, deadline)
+        except RelayError as error:
+            said = failure_text(error.code, error.message, self.endpoint)
+            retry = isinstance(error, SesError) and error.retryable
+            print(
+                f"{lead}sesrelay campaign: {said}. Nothing was created or sent (the sender and "
+                "template are checked with SES first)"
+                + ("; try again once SES answers" if retry else ""),
+                file=self.err,
+            )
+            return None
+        for item in found:
+            print(f"{lead}sesrelay campaign: {item.field}: {item.message}", file=self.err)
+            lead = ""
+        return found
+
+    def _stage(self, source: Any, check: Progress, size: int, *, refused: bool) -> int | None:
+        """Validate every row; store them unless SES already refused the campaign (then the
+        rows are only reported, so one run lists every problem)."""
+        from sesrelay.campaigns.rows import RowValidator
+        from sesrelay.campaigns.service import CampaignBuilder
+
+        self.validator = validator = RowValidator(
+            self.spec.defaults(), subject=self.spec.Subject, line_of=lambda: source.line
+        )
+        builder = None
+        try:
+            rows = validator.validate(source)
+            if refused:
+                collections.deque(rows, maxlen=0)  # a report only: nothing is stored
+            else:
+                self.builder = builder = CampaignBuilder(self.services, self.spec, validator)
+                builder.stage(rows)
+        except (ValueError, UnicodeDecodeError) as exc:  # a broken row, not UTF-8
             print(f"\nsesrelay campaign: {self.args.csv}: {exc}", file=self.err)
             if builder is not None:
                 builder.abandon("malformed_request", f"the CSV file could not be read: {exc}")
             return EXIT_USAGE
-        check.close(size, _counts_text(validator.counts()))
-        _print_problems(validator, self.err)
-        refused = validator.invalid and self.spec.Validation == "strict"
-        if refused or not validator.valid:
-            reason = "invalid rows (strict validation)" if refused else "no valid recipient"
+        check.close(size, counts_text(validator.counts()))
+        print_problems(validator, self.err)
+        if refused:
+            print(
+                "refused: SES would refuse this campaign; nothing was created or sent",
+                file=self.err,
+            )
+            return EXIT_REFUSED
+        strict = validator.invalid and self.spec.Validation == "strict"
+        if strict or not validator.valid:
+            reason = "invalid rows (strict validation)" if strict else "no valid recipient"
+            assert builder is not None
             camp = builder.abandon("validation_error", f"nothing was sent: {reason}")
             print(f"campaign {camp.id}: refused, {reason}; nothing was sent", file=self.err)
             return EXIT_REFUSED
@@ -200,7 +243,15 @@ class _Send:
         if "send" in self.bars:
             tasks = sum(1 for s in camp.shards if s.task_id is not None)
             self.bars["send"].close(tasks, f"{tasks}/{len(camp.shards)} batch tasks")
-        return _report(camp, self.args.json)
+        elif "upload" in self.bars:
+            self.bars["upload"].close(sum(s.uploaded for s in camp.shards))
+        return report(
+            camp,
+            as_json=self.args.json,
+            paused=self.builder.paused,
+            endpoint=self.endpoint,
+            timeout=self.args.timeout,
+        )
 
     def _progress(self, camp: Any) -> None:
         """Called after each saved step: the upload bar, then the send bar."""
@@ -218,44 +269,3 @@ class _Send:
             self.bars["send"] = Progress("send", groups, enabled=self.show, stream=self.err)
         tasks = sum(1 for s in camp.shards if s.task_id is not None)
         self.bars["send"].update(tasks, f"{tasks}/{groups} batch tasks")
-
-
-def _counts_text(counts: dict[str, int]) -> str:
-    return (
-        f"{counts['received']:,} rows: {counts['valid']:,} valid, "
-        f"{counts['duplicates']:,} duplicates, {counts['invalid']:,} invalid"
-    )
-
-
-def _print_problems(validator: Any, err: TextIO) -> None:
-    for problem in validator.problems[:_REPORTED_ROWS]:
-        where = f".{problem.field}" if problem.field else ""
-        print(f"  row {problem.index + 1}{where}: {problem.message}", file=err)
-    if validator.invalid > _REPORTED_ROWS:
-        print(f"  ... and {validator.invalid - _REPORTED_ROWS:,} more invalid rows", file=err)
-
-
-def _report(camp: Any, as_json: bool) -> int:
-    from sesrelay.campaigns.model import ACTIVE_STATES, campaign_view
-
-    view = campaign_view(camp)
-    if as_json:
-        print(json.dumps(view, ensure_ascii=False, indent=2))
-    else:
-        print(f"campaign {camp.id}: {camp.state} ({_counts_text(camp.counts)})")
-        for shard in view["Shards"]:
-            print(
-                f"  group {shard['ReceiverName']} (ReceiverId {shard['ReceiverId']}): "
-                f"{shard['Rows']:,} recipients, task {shard['TaskId']}"
-            )
-        print("task ids: " + " ".join(str(task) for task in view["TaskIds"]))
-    for error in camp.errors:
-        print(f"sesrelay campaign: {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
-    if camp.state in ACTIVE_STATES:
-        print(
-            f"campaign {camp.id} is still {camp.state}; the campaigns-finisher timer job "
-            "finishes it (locally: sesrelay invoke events/timer_campaigns-finisher.json)",
-            file=sys.stderr,
-        )
-        return EXIT_PENDING
-    return EXIT_OK if camp.state in ("sent", "scheduled") else EXIT_REFUSED

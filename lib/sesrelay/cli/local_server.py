@@ -4,11 +4,15 @@ API key, so a first run needs no setup and is never an open relay."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
+import json
 import secrets
 import signal
 import sys
 import threading
+import urllib.request
 from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
@@ -45,12 +49,16 @@ def run(
     try:
         services = build_services(settings)
         store = services.state  # open now, so a bad SESRELAY_STATE_URL fails at start-up
-        server = LocalServer(
-            host, port, Runtime(services).handle, function_timeout=function_timeout
-        )
     except (ValueError, OSError, StateStoreError) as exc:
         _close(emulator, store)
         raise SystemExit(f"sesrelay serve: {exc}") from None
+    try:
+        server = LocalServer(
+            host, port, Runtime(services).handle, function_timeout=function_timeout
+        )
+    except (OSError, OverflowError, ValueError) as exc:  # OverflowError: a port over 65535
+        _close(emulator, store)
+        raise SystemExit(f"sesrelay serve: {listen_error(host, port, exc)}") from None
 
     stop = threading.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -67,6 +75,48 @@ def run(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def listen_error(host: str, port: int, exc: OSError | OverflowError | ValueError) -> str:
+    """Why `host:port` cannot be listened on, in one line; for a port in use, who holds it."""
+    where = f"{host}:{port}"
+    code = getattr(exc, "errno", None)
+    if code == errno.EADDRINUSE:
+        return (
+            f"{where} is already in use, by {_holder(host, port)}; stop it, or pick another "
+            "port with --port (0 picks a free one)"
+        )
+    if isinstance(exc, OverflowError):
+        return f"cannot listen on {where}: the port must be 0 to 65535"
+    if code == errno.EACCES:
+        return f"cannot listen on {where}: permission denied (ports below 1024 need privileges)"
+    if code == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: {host} is not an address of this machine"
+    return f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}"
+
+
+def _holder(host: str, port: int) -> str:
+    """What answers on host:port: another `sesrelay serve` (its /v1/health), a `sesrelay
+    emulator` (its /_emulator/calls), or something else. Two short probes, never a proxy."""
+    target = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 (compared, not bound)
+    base = f"http://{target}:{port}"
+    health = _probe(f"{base}/v1/health")
+    if health.get("status") == "ok" and "version" in health:
+        return "another `sesrelay serve`"
+    if "calls" in _probe(f"{base}/_emulator/calls"):
+        return "a `sesrelay emulator`"
+    return "another program"
+
+
+def _probe(url: str) -> dict[str, object]:
+    """The JSON object `url` answers within half a second; {} for anything else."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=0.5) as resp:
+            data = json.loads(resp.read(65536))
+    except (OSError, ValueError, http.client.HTTPException):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _ses(settings: Settings) -> tuple[Settings, EmulatorServer | None, list[str]]:

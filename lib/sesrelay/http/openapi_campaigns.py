@@ -66,7 +66,11 @@ class CampaignStatus(BaseModel):
     CreatedAt: str
     UpdatedAt: str
     Counts: dict[str, int] = Field(description="Received, Valid, Duplicates, Invalid")
-    InvalidRows: list[dict[str, Any]] = Field(description="Index, Field, Message (first 100)")
+    InvalidRows: list[dict[str, Any]] = Field(
+        description="The first 100 invalid rows: RecipientIndex (0-based, as in errors[].field "
+        "Recipients.<n>), or Line (the CSV file's line, header = line 1, for `sesrelay "
+        "campaign send`); Field; Message"
+    )
     TaskIds: list[int]
     Shards: list[CampaignShard]
     Errors: list[dict[str, Any]]
@@ -89,6 +93,11 @@ def campaign_paths(
         "/v1/campaigns": {
             "post": {
                 "summary": "Send to a recipient list of any size (groups + batch tasks)",
+                "description": "Before creating anything, SES is asked whether it would take "
+                "the campaign: the sender must be listed by ListEmailAddress, the template "
+                "exist and be approved (GetEmailTemplate), and its {{variables}} be filled by "
+                "Template.TemplateData or the recipients' TemplateData; otherwise 422 "
+                "validation_error lists every problem in errors[] and nothing is created.",
                 "security": [{"bearer": []}],
                 "parameters": [{**idempotency_header, "required": True}],
                 "requestBody": {"required": True, "content": _json_ref("CampaignRequest")},

@@ -34,7 +34,11 @@ CODES: dict[str, tuple[int, str]] = {
     "idempotency_key_reused": (409, "the Idempotency-Key was used with a different body"),
     "idempotency_in_progress": (409, "a request with this Idempotency-Key is still running"),
     "payload_too_large": (413, "the body is over 6 MB (the SCF limit)"),
-    "unsupported_media_type": (415, "send Content-Type: application/json"),
+    "unsupported_media_type": (
+        415,
+        "the Content-Type is missing or not one the route reads (application/json; webhooks "
+        "also application/x-www-form-urlencoded)",
+    ),
     "validation_error": (422, "the body or query broke a documented rule; see errors[]"),
     "rate_limited": (
         429,

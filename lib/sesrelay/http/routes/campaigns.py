@@ -1,15 +1,18 @@
 """HTTP routes of campaigns: POST /v1/campaigns and GET /v1/campaigns/{id}.
 
-POST validates everything first (nothing is stored for a refused body), then starts the campaign
-under its Idempotency-Key and drives it as far as the invocation's deadline allows. The campaign's
-id comes from the key and the body, so a retry after a crash finds it instead of starting another.
+POST validates everything first (nothing is stored for a refused body), asks SES whether it
+would take the sender and the template (campaigns.preflight: two reads, no write), then starts
+the campaign under its Idempotency-Key and drives it as far as the invocation's deadline allows.
+The campaign's id comes from the key and the body, so a retry after a crash finds it instead of
+starting another. Rows in errors[] are `Recipients.<n>`, n 0-based; InvalidRows says
+`RecipientIndex`, the same n.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sesrelay.errors import FieldError, InvalidInput
+from sesrelay.errors import FieldError, InvalidInput, SesError
 from sesrelay.events import HttpResponse
 from sesrelay.gateway import UnconfiguredGateway
 from sesrelay.http.problems import json_response, problem
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
 
 #: Time kept back from the invocation to store the state and answer after driving the campaign.
 REPLY_RESERVE_SECONDS = 1.0
+#: A missing template variable is reported on this field, and the message names both sources.
+_VARIABLES_FIELD = "Template.TemplateData"
+_VARIABLES_TEXT = "neither Template.TemplateData (the defaults) nor the recipients' TemplateData"
 
 
 def _recipient_errors(items: object) -> list[FieldError]:
@@ -52,10 +58,37 @@ def _row_problems(validator: RowValidator) -> list[dict[str, str]]:
     ]
 
 
+def _preflight(call: Call, spec: CampaignSpec, validator: RowValidator) -> list[FieldError]:
+    """What SES would refuse the campaign for (sender, template, variables), or SesError."""
+    from sesrelay.campaigns.preflight import DataSource, check
+
+    source = DataSource(_VARIABLES_FIELD, _VARIABLES_TEXT)
+    provided = validator.keys if validator.valid else None
+    return check(call.services.ses, spec, provided, source, call.deadline)
+
+
+def _refused_by_ses(errors: list[FieldError], request_id: str | None) -> HttpResponse:
+    """422 when SES would refuse the campaign: nothing is created, every reason is listed."""
+    fields = ", ".join(dict.fromkeys(e.field for e in errors))
+    detail = f"SES would refuse this campaign ({fields}); nothing was created or sent"
+    return problem(
+        422,
+        "validation_error",
+        detail,
+        request_id=request_id,
+        errors=[e.as_dict() for e in errors],
+    )
+
+
 def _rows_refused(
-    validator: RowValidator, *, has_rows: bool, request_id: str | None
+    validator: RowValidator,
+    checked: list[FieldError],
+    *,
+    has_rows: bool,
+    request_id: str | None,
 ) -> HttpResponse:
-    """422 for a strict campaign with invalid rows, or one with no valid row left."""
+    """422 for a strict campaign with invalid rows, or one with no valid row left; what SES
+    would refuse besides (`checked`) comes first in errors[]."""
     counts = {name.capitalize(): value for name, value in validator.counts().items()}
     shown = len(validator.problems)
     detail = (
@@ -63,13 +96,15 @@ def _rows_refused(
         + (f" (the first {shown} are listed)" if shown < validator.invalid else "")
         + ("; nothing was sent" if has_rows else "; no valid recipient is left")
         + ('. Send "Validation": "permissive" to skip them' if has_rows else "")
+        + (f"; SES would also refuse {len(checked)} field(s)" if checked else "")
     )
+    rows = _row_problems(validator) or [FieldError("Recipients", detail).as_dict()]
     return problem(
         422,
         "validation_error",
         detail,
         request_id=request_id,
-        errors=_row_problems(validator) or [FieldError("Recipients", detail).as_dict()],
+        errors=[e.as_dict() for e in checked] + rows,
         extra={"counts": counts},
     )
 
@@ -110,7 +145,11 @@ def create_campaign(call: Call) -> HttpResponse:
     rows = list(validator.validate(json_recipients(items)))
     if (validator.invalid and spec.Validation == "strict") or not rows:
         call.log["code"] = "validation_error"
-        return _rows_refused(validator, has_rows=bool(rows), request_id=request.request_id)
+        try:
+            checked = _preflight(call, spec, validator)  # every problem in one answer
+        except SesError:
+            checked = []  # SES cannot say now; the rows' problems are answer enough
+        return _rows_refused(validator, checked, has_rows=bool(rows), request_id=request.request_id)
 
     scope = f"{call.principal[:16]}:campaigns"
     body_fingerprint = fingerprint(request.method, request.path, body)
@@ -137,6 +176,12 @@ def _start(
     services = call.services
     camp = resume(services, campaign_id, call.deadline, reserve=REPLY_RESERVE_SECONDS)
     if camp is None:
+        # Checked here, under the key: a retry of a started campaign answers it, unchecked.
+        # An SesError (SES unreachable, throttled) frees the key and answers 429/502/503.
+        refused = _preflight(call, spec, validator)
+        if refused:
+            call.log["code"] = "validation_error"
+            return _refused_by_ses(refused, call.request.request_id)
         builder = CampaignBuilder(services, spec, validator, campaign_id=campaign_id)
         builder.stage(rows)
         camp = builder.launch(call.deadline, reserve=REPLY_RESERVE_SECONDS)
