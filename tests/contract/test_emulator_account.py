@@ -221,7 +221,14 @@ def test_upload_with_data_errors(ses: Any, datas: list[dict[str, str]], expected
             {"ReceiverId": 9, "Emails": ["a@example.org"]},
             "OperationDenied.ReceiverNotExist",
         ),
-        ("CreateReceiverDetailWithData", {"Datas": []}, "MissingParameter.ReceiverIdNecessary"),
+        # ReceiverIdNecessary is documented for CreateReceiverDetail and DeleteReceiver only
+        ("CreateReceiverDetailWithData", {"Datas": []}, "MissingParameter"),
+        (
+            "CreateReceiverDetailWithData",
+            {"ReceiverId": 0, "Datas": [{"Email": "a@example.org", "TemplateData": "{}"}]},
+            "MissingParameter",
+        ),
+        ("ListReceiverDetails", {"Offset": 0, "Limit": 1}, "MissingParameter"),
         ("ListReceivers", {"Offset": 0, "Limit": 101}, "FailedOperation.InvalidLimit"),
         (
             "ListReceiverDetails",
@@ -236,12 +243,12 @@ def test_upload_with_data_errors(ses: Any, datas: list[dict[str, str]], expected
         (
             "ListReceiverDetails",
             {"ReceiverId": 200001, "Offset": 0, "Limit": 1, "CreateTimeBegin": "May 1"},
-            "InvalidParameter.InvalidStartTimeFormat",
+            "InvalidParameterValue",
         ),
         (
             "ListReceiverDetails",
             {"ReceiverId": 200001, "Offset": 0, "Limit": 1, "CreateTimeEnd": "2026-13-01"},
-            "InvalidParameter.InvalidEndTimeFormat",
+            "InvalidParameterValue",
         ),
         ("DeleteReceiver", {}, "MissingParameter.ReceiverIdNecessary"),
         ("DeleteReceiver", {"ReceiverId": 9}, "OperationDenied.ReceiverNotExist"),
@@ -365,7 +372,7 @@ def test_custom_blacklist_lifecycle(srv: EmulatorServer, ses: Any) -> None:
             {"Emails": ["a@example.org"], "ExpireDate": "tomorrow"},
             "InvalidParameterValue.WrongDate",
         ),
-        ("DeleteCustomBlackList", {"Emails": []}, "MissingParameter.EmailsNecessary"),
+        ("DeleteCustomBlackList", {"Emails": []}, "MissingParameter"),  # not EmailsNecessary
         ("ListCustomBlacklist", {"Offset": 0, "Limit": 10, "Status": 3}, "InvalidParameterValue"),
         (
             "ListCustomBlacklist",
@@ -415,7 +422,7 @@ def test_a_custom_seed_replaces_the_default(tmp_path: Path) -> None:
             "ReceiverId": 70,
             "Subject": "Hello",
             "TaskType": 1,
-            "Template": {"TemplateID": 7},
+            "Template": {"TemplateID": 7, "TemplateData": "{}"},
         }
         call(client, "BatchSendEmail", batch)
         client.request.conn._session.close()

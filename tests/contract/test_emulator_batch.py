@@ -19,6 +19,7 @@ from tencentcloud.ses.v20201002 import models, ses_client
 from sesrelay.clock import ManualClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 
+TEMPLATE_NOT_MATCH = "InvalidParameterValue.TemplateNotMatchData"
 START = datetime(2026, 1, 5, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 in UTC+8
 DEMO = ["ana@example.org", "ben@example.org", "chen@example.org"]
 # The request from the issue, verbatim.
@@ -117,7 +118,8 @@ def test_issue_sample_sends_to_every_member(srv: EmulatorServer, ses: Any) -> No
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ({"FromEmailAddress": "Team<noreply@example.com>"}, "FailedOperation.IncorrectSender"),
+        # IncorrectSender and WithOutPermission are documented for SendEmail only
+        ({"FromEmailAddress": "Team<noreply@example.com>"}, "InvalidParameterValue"),
         ({"FromEmailAddress": "else@example.com"}, "OperationDenied.SendAddressStatusError"),
         ({"Subject": "x" * 101}, "InvalidParameterValue.SubjectLengthError"),
         ({"Subject": None}, "MissingParameter.SendParamNecessary"),
@@ -159,9 +161,10 @@ def test_issue_sample_sends_to_every_member(srv: EmulatorServer, ses: Any) -> No
             {"Template": {"TemplateID": 100001, "TemplateData": "{}"}},
             "InvalidParameterValue.TemplateNotMatchData",
         ),
-        ({"Template": {"TemplateID": 100001}}, "InvalidParameterValue.TemplateNotMatchData"),
+        ({"Template": {"TemplateID": 100001, "TemplateData": ""}}, TEMPLATE_NOT_MATCH),
+        ({"Template": {"TemplateID": 100001}}, "MissingParameter"),  # TemplateData is required
         ({"Template": None}, "MissingParameter.SendParamNecessary"),
-        ({"Simple": {"Html": "aGk="}}, "FailedOperation.WithOutPermission"),
+        ({"Simple": {"Html": "aGk="}}, "FailedOperation"),
         ({"Attachments": [{"FileName": "a.txt", "Content": "aGk="}]}, "UnsupportedOperation"),
         ({"Unsubscribe": "99"}, "InvalidParameterValue"),
         ({"ADLocation": 3}, "InvalidParameterValue"),
@@ -203,7 +206,7 @@ def test_per_recipient_data_overrides_request_data(srv: EmulatorServer, ses: Any
     ]
     assert srv.outbox()[1]["text"] == "Week 2: everything that happened up to Sunday."
     # the list's own data may be the only data; the template's other variable is then missing
-    no_date = {**params, "Template": {"TemplateID": 100002}}
+    no_date = {**params, "Template": {"TemplateID": 100002, "TemplateData": "{}"}}
     assert code(ses, "BatchSendEmail", no_date) == "InvalidParameterValue.TemplateNotMatchData"
 
 

@@ -22,6 +22,8 @@ from tencentcloud.ses.v20201002 import models, ses_client
 from sesrelay.clock import ManualClock
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
 from sesrelay.emulator.rawclient import call
+from sesrelay.emulator.scf.service import VERSION as SCF_VERSION
+from sesrelay.emulator.scf.service import ScfService
 from sesrelay.emulator.signing import sign_headers
 
 MakeClient = Callable[..., Any]
@@ -220,9 +222,38 @@ def test_rate_limit_can_be_disabled(make_client: MakeClient) -> None:
         assert unlimited.call_counts() == {"ListEmailAddress": 30}
 
 
-def test_body_over_10_mb_is_refused(srv: EmulatorServer) -> None:
-    body = b'{"Pad": "' + b"a" * (10 * 1024 * 1024) + b'"}'
-    assert call(srv.endpoint, "ListEmailAddress", body).error_code == "RequestSizeLimitExceeded"
+def _padded(size: int, fields: bytes = b"") -> bytes:
+    """A JSON body of exactly `size` bytes (an unknown parameter, so it can never succeed)."""
+    head, tail = b"{" + fields + b'"Pad": "', b'"}'
+    return head + b"a" * (size - len(head) - len(tail)) + tail
+
+
+SES_MAX_BODY = 8 * 1024 * 1024  # SES: "a request body over 8 MB is rejected", read as MiB
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(SES_MAX_BODY, "UnknownParameter"), (SES_MAX_BODY + 1, "RequestSizeLimitExceeded")],
+)
+def test_ses_bodies_over_8_mib_are_refused(srv: EmulatorServer, size: int, expected: str) -> None:
+    reply = call(srv.endpoint, "ListEmailAddress", _padded(size))
+    assert reply.status == 200  # an API 3.0 error envelope, as for any other error
+    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.error_code == expected
+    if expected == "RequestSizeLimitExceeded":
+        assert "8388608 bytes" in reply.json()["Response"]["Error"]["Message"]
+
+
+def test_other_services_keep_the_api_10_mib_limit(srv: EmulatorServer) -> None:
+    srv.add_service(ScfService(srv.clock))
+    name = b'"FunctionName": "fn", '
+
+    def scf_code(body: bytes) -> str | None:
+        reply = call(srv.endpoint, "GetFunction", body, service="scf", version=SCF_VERSION)
+        return reply.error_code
+
+    assert scf_code(_padded(SES_MAX_BODY + 1, name)) == "UnknownParameter"
+    assert scf_code(_padded(10 * 1024 * 1024 + 1, name)) == "RequestSizeLimitExceeded"
 
 
 def test_one_connection_carries_many_calls(srv: EmulatorServer) -> None:

@@ -601,7 +601,7 @@ def test_unknown_receiver_is_409_with_the_ses_code(
     [
         (
             {"Template": {"TemplateID": 100001, "TemplateData": {"nom": "Ana"}}},
-            "InvalidParameterValue.TemplateNotMatchData",
+            "InvalidParameterValue",
         ),
         ({"Destination": ["blocked@example.org"]}, "FailedOperation.EmailAddrInBlacklist"),
         ({"FromEmailAddress": "team@unverified.example"}, "FailedOperation.NotAuthenticatedSender"),

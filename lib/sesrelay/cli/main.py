@@ -4,6 +4,7 @@ and send CSV campaigns."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -54,16 +55,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
+    from sesrelay.cli.local_server import listen_error
     from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, serve_forever
+    from sesrelay.emulator.callbacks import check_callback_url
 
-    serve_forever(
-        host=args.host,
-        port=args.port,
-        secret_id=args.secret_id or DEFAULT_SECRET_ID,
-        secret_key=args.secret_key or DEFAULT_SECRET_KEY,
-        seed_path=args.seed,
-        rate_limit=None if args.rate_limit <= 0 else args.rate_limit,
-    )
+    try:
+        check_callback_url(args.callback_url)
+    except ValueError as exc:
+        raise SystemExit(f"sesrelay emulator: --callback-url: {exc}") from None
+    try:
+        serve_forever(
+            host=args.host,
+            port=args.port,
+            secret_id=args.secret_id or DEFAULT_SECRET_ID,
+            secret_key=args.secret_key or DEFAULT_SECRET_KEY,
+            seed_path=args.seed,
+            rate_limit=None if args.rate_limit <= 0 else args.rate_limit,
+            callback_url=args.callback_url,
+        )
+    except OverflowError as exc:
+        raise SystemExit(f"sesrelay emulator: {listen_error(args.host, args.port, exc)}") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise SystemExit(f"sesrelay emulator: {listen_error(args.host, args.port, exc)}") from None
     return 0
 
 
@@ -194,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--secret-key", default=None, help="SecretKey the emulator accepts")
     emu.add_argument("--seed", default=None, help="seed file (JSON); default: built-in seed")
     emu.add_argument("--rate-limit", type=int, default=20, help="requests/s per action; 0 = off")
+    emu.add_argument(
+        "--callback-url",
+        default=None,
+        metavar="URL",
+        help="POST each sent mail's delivery events (SES callbacks) to this http(s) URL",
+    )
     emu.set_defaults(func=_cmd_emulator)
 
     inv = sub.add_parser("invoke", help="run main_handler once on an event file")

@@ -1,4 +1,5 @@
-"""The unsigned `/_emulator/*` endpoints: faults, clock, reset, call counts, services' own.
+"""The unsigned `/_emulator/*` endpoints: faults, clock, reset, call counts, event callbacks,
+services' own.
 
 Plain JSON over HTTP so any tool (curl, urllib, another language's tests) can drive the emulator.
 """
@@ -19,7 +20,12 @@ _ROUTES = {
     "/_emulator/clock": ("GET", "POST"),
     "/_emulator/reset": ("POST",),
     "/_emulator/calls": ("GET",),
+    "/_emulator/callbacks": ("GET", "POST"),
+    "/_emulator/callbacks/flush": ("POST",),
 }
+#: how long `POST /_emulator/callbacks/flush` may wait, at most and by default
+MAX_FLUSH_SECONDS = 60.0
+DEFAULT_FLUSH_SECONDS = 5.0
 
 
 class ControlError(Exception):
@@ -68,6 +74,36 @@ def _faults(core: EmulatorCore, method: str, body: bytes) -> dict[str, Any]:
     return {"faults": core.faults.pending()}
 
 
+def _callbacks(core: EmulatorCore, method: str, body: bytes) -> dict[str, Any]:
+    if method == "POST":
+        spec = _json_object(body)
+        if set(spec) != {"url"}:
+            raise ControlError(400, 'send {"url": "http://..."}; null or "" turns callbacks off')
+        try:
+            core.callbacks.set_url(spec["url"])
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
+    core.tick()  # tasks that came due post their events now
+    return core.callbacks.status()
+
+
+def _flush(core: EmulatorCore, body: bytes) -> dict[str, Any]:
+    """Wait, outside the core's lock, until every queued callback is sent or given up."""
+    spec = _json_object(body)
+    timeout = spec.get("timeout", DEFAULT_FLUSH_SECONDS)
+    if (
+        set(spec) - {"timeout"}
+        or isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+    ):
+        raise ControlError(400, 'send {} or {"timeout": seconds}')
+    if not 0 <= timeout <= MAX_FLUSH_SECONDS:
+        raise ControlError(400, f"timeout must be from 0 to {MAX_FLUSH_SECONDS:g} seconds")
+    core.tick()
+    drained = core.callbacks.wait(float(timeout))
+    return {**core.callbacks.status(), "drained": drained}
+
+
 def handle(
     core: EmulatorCore, method: str, path: str, query: Mapping[str, str], body: bytes
 ) -> tuple[int, Any, tuple[str, ...]]:
@@ -86,6 +122,10 @@ def handle(
             return 200, {"reset": True, "now": core.clock.now().isoformat()}, ()
         if path == "/_emulator/calls":
             return 200, {"calls": core.call_counts(query.get("service") or None)}, ()
+        if path == "/_emulator/callbacks":
+            return 200, _callbacks(core, method, body), ()
+        if path == "/_emulator/callbacks/flush":
+            return 200, _flush(core, body), ()
         core.tick()  # lazily due tasks and uploads show up in what services report
         with core.lock:
             for service in core.services.values():

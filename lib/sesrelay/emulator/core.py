@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sesrelay.emulator import signing
+from sesrelay.emulator.callbacks import CallbackQueue
 from sesrelay.emulator.faults import FaultBook
 from sesrelay.emulator.protocol import (
     JSON_CONTENT_TYPE,
@@ -53,6 +54,7 @@ class EmulatorCore:
         services: Sequence[Service],
         clock: BusinessClock,
         rate_limit: int | None,
+        callbacks: CallbackQueue | None = None,
     ) -> None:
         if not services:
             raise ValueError("at least one service is needed")
@@ -62,6 +64,8 @@ class EmulatorCore:
         self.clock = clock
         self.faults = FaultBook()
         self.limiter = RateLimiter(rate_limit)
+        #: the event callbacks services post (SES's delivery events); `/_emulator/callbacks`
+        self.callbacks = callbacks if callbacks is not None else CallbackQueue()
         #: one lock around all emulated state; handlers run under it, delays sleep outside it
         self.lock = threading.RLock()
         self._counts: Counter[tuple[str, str]] = Counter()
@@ -213,6 +217,7 @@ class EmulatorCore:
             self.limiter.clear()
             self._counts.clear()
             self._limited.clear()
+            self.callbacks.reset()  # the URL stays: it is configuration, like the credentials
             for service in self.services.values():
                 service.reset()
 

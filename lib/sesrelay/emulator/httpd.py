@@ -16,11 +16,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sesrelay.emulator import control
+from sesrelay.emulator import control, signing
 from sesrelay.emulator.core import EmulatorCore, Reply
 from sesrelay.emulator.protocol import error_envelope, new_request_id
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API 3.0 caps TC3 POST bodies at 10 MB (1278/46710)
+
+
+def body_limit(core: EmulatorCore, authorization: str) -> int:
+    """The body cap of the service an API call is signed for: its `max_body_bytes` if it sets
+    one (SES: 8 MiB), else API 3.0's 10 MiB. Unsigned calls get the default service's."""
+    auth = signing.parse_authorization(authorization)
+    service = core.services.get(auth.service if auth else "", core.default_service)
+    limit = getattr(service, "max_body_bytes", None)
+    return limit if isinstance(limit, int) else MAX_BODY_BYTES
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -90,8 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
-    def _read_body(self) -> bytes | None:
-        """The body, or None when it is over the limit (then drained, so the reply is read)."""
+    def _read_body(self, limit: int) -> bytes | None:
+        """The body, or None when it is over `limit` (then drained, so the reply is read)."""
         length = (self.headers.get("Content-Length") or "0").strip()
         # Chunked bodies are not supported (the SDK always sends Content-Length); the stream
         # cannot be resynchronised after one, so the connection is closed after the answer.
@@ -99,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         left = int(length)
-        if left <= MAX_BODY_BYTES:
+        if left <= limit:
             return self.rfile.read(left)
         while left > 0 and (chunk := self.rfile.read(min(left, 1 << 20))):
             left -= len(chunk)
@@ -107,9 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
-        body = self._read_body()
+        limit = MAX_BODY_BYTES
+        if split.path == "/":
+            limit = body_limit(self.server.core, self.headers.get("Authorization") or "")
+        body = self._read_body(limit)
         if body is None:
-            self._send(self._too_large(split.path))
+            self._send(self._too_large(split.path, limit))
             return
         core = self.server.core
         if split.path == "/":
@@ -124,11 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {"error": f"no such path {split.path}; API calls go to POST /"}
             self._send(Reply(404, json.dumps(payload).encode()))
 
-    def _too_large(self, path: str) -> Reply:
+    def _too_large(self, path: str, limit: int) -> Reply:
         if path == "/":
-            msg = "The request body is over 10 MB or has no valid Content-Length."
+            msg = f"The request body is over {limit} bytes or has no valid Content-Length."
             return Reply(body=error_envelope("RequestSizeLimitExceeded", msg, new_request_id()))
-        return Reply(413, json.dumps({"error": "body over 10 MB or bad Content-Length"}).encode())
+        text = f"body over {limit} bytes or bad Content-Length"
+        return Reply(413, json.dumps({"error": text}).encode())
 
     def _send(self, reply: Reply, extra: dict[str, str] | None = None) -> None:
         if reply.drop:

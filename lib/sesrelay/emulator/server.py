@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 from sesrelay.clock import Clock
+from sesrelay.emulator.callbacks import CallbackQueue
 from sesrelay.emulator.core import EmulatorCore
 from sesrelay.emulator.faults import make_fault
 from sesrelay.emulator.httpd import LoopbackServer
@@ -27,7 +28,9 @@ DEFAULT_SECRET_KEY = "sesrelay-emulator-secret-key-0000"  # noqa: S105
 class EmulatorServer:
     """A running emulator on loopback; the official SDK is its client.
 
-    Point the SDK at it with `HttpProfile(endpoint=srv.endpoint, protocol="http")`.
+    Point the SDK at it with `HttpProfile(endpoint=srv.endpoint, protocol="http")`. With a
+    `callback_url` (or `set_callback_url` later) every mail it sends posts the mailbox
+    simulator's delivery events there, as SES posts its callbacks (`ses/simulator.py`).
     """
 
     def __init__(
@@ -41,17 +44,20 @@ class EmulatorServer:
         clock: Clock | None = None,
         rate_limit: int | None = 20,
         upload_seconds: float = 1.0,
+        callback_url: str | None = None,
     ) -> None:
         if not secret_id or not secret_key:
             raise ValueError("secret_id and secret_key must be non-empty")
         self._host, self._wanted_port = host, port
         self.clock = BusinessClock(clock)
-        self.ses = SesService(load_seed(seed_path), self.clock, upload_seconds)
+        self.callbacks = CallbackQueue(callback_url)
+        self.ses = SesService(load_seed(seed_path), self.clock, upload_seconds, self.callbacks)
         self.core = EmulatorCore(
             credentials={secret_id: secret_key},
             services=[self.ses],
             clock=self.clock,
             rate_limit=rate_limit,
+            callbacks=self.callbacks,
         )
         self._httpd: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -83,6 +89,7 @@ class EmulatorServer:
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.callbacks.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -135,7 +142,24 @@ class EmulatorServer:
         return self.clock.now()
 
     def reset(self) -> None:
+        """Back to the seed; the callback URL stays, its counters and queue are cleared."""
         self.core.reset()
+
+    def set_callback_url(self, url: str | None) -> None:
+        """Post the delivery events of mail sent from now on to `url` (None or "" turns it off);
+        the same as `POST /_emulator/callbacks`. ValueError for a URL that is not http(s)."""
+        self.callbacks.set_url(url)
+
+    def callback_status(self) -> dict[str, Any]:
+        """{"url", "sent", "failed", "pending", "last_error"}, as `GET /_emulator/callbacks`."""
+        self.core.tick()
+        return self.callbacks.status()
+
+    def wait_callbacks(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued callback is sent or given up (runs due tasks first); False
+        when `timeout` seconds pass first."""
+        self.core.tick()
+        return self.callbacks.wait(timeout)
 
     def call_counts(self, service: str = "ses") -> dict[str, int]:
         return self.core.call_counts(service)
@@ -152,6 +176,7 @@ def serve_forever(
     secret_key: str = DEFAULT_SECRET_KEY,
     seed_path: str | Path | None = None,
     rate_limit: int | None = 20,
+    callback_url: str | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM; prints `listening on http://HOST:PORT` once ready."""
     stop = threading.Event()
@@ -163,7 +188,15 @@ def serve_forever(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, _on_signal)
-    srv = EmulatorServer(host, port, secret_id, secret_key, seed_path, rate_limit=rate_limit)
+    srv = EmulatorServer(
+        host,
+        port,
+        secret_id,
+        secret_key,
+        seed_path,
+        rate_limit=rate_limit,
+        callback_url=callback_url,
+    )
     # The SCF actions `sesrelay deploy --endpoint` uses, so a deploy can be rehearsed locally.
     from sesrelay.emulator.scf.service import ScfService
 

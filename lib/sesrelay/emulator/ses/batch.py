@@ -12,7 +12,9 @@ from sesrelay.emulator.protocol import ApiError
 from sesrelay.emulator.ses import params as p
 from sesrelay.emulator.ses.render import Scalar, decode_text, parse_template_data, render
 from sesrelay.emulator.ses.rules import (
+    SUBJECT_LENGTH_ERROR,
     TEMPLATE_APPROVED,
+    TEMPLATE_NOT_MATCH_DATA,
     check_subject,
     check_unsubscribe,
     is_verified_sender,
@@ -63,7 +65,8 @@ def _schedule(req: p.BatchSendEmail, now: datetime) -> tuple[datetime, timedelta
 
 def _check_content(state: SesState, req: p.BatchSendEmail, data_keys: frozenset[str]) -> None:
     if req.Simple is not None and not state.seed.allow_simple:
-        raise ApiError("FailedOperation.WithOutPermission", "This account may only send templates.")
+        # WithOutPermission is documented for SendEmail only: the common code here.
+        raise ApiError("FailedOperation", "This account may only send templates (Simple is off).")
     if req.Template is None:
         if req.Simple is None:
             raise ApiError("MissingParameter.SendParamNecessary", "Template is required.")
@@ -76,19 +79,21 @@ def _check_content(state: SesState, req: p.BatchSendEmail, data_keys: frozenset[
     base: dict[str, Scalar] = {}
     if req.Template.TemplateData:
         base = template_data(req.Template.TemplateData, "InvalidParameterValue.TemplateDataError")
-    require_variables(template_variables(template, req.Subject), set(base) | data_keys)
+    needed = template_variables(template, req.Subject)
+    require_variables(needed, set(base) | data_keys, TEMPLATE_NOT_MATCH_DATA)
 
 
 def batch_send_email(state: SesState, req: p.BatchSendEmail) -> dict[str, Any]:
     if req.TaskType not in (1, 2, 3):
         raise ApiError("InvalidParameterValue", "TaskType must be 1, 2 or 3.")
-    address = sender_address(req.FromEmailAddress)
+    # IncorrectSender is documented for SendEmail only: the common code here.
+    address = sender_address(req.FromEmailAddress, "InvalidParameterValue")
     if not is_verified_sender(state, address):
         raise ApiError(
             "OperationDenied.SendAddressStatusError",
             "The sender address is missing or not verified.",
         )
-    check_subject(req.Subject)
+    check_subject(req.Subject, SUBJECT_LENGTH_ERROR)
     if req.Attachments:
         raise ApiError("UnsupportedOperation", "BatchSendEmail does not support attachments yet.")
     now = state.now()
@@ -164,7 +169,7 @@ def _run(state: SesState, task: Task, at: datetime) -> None:
         if state.blacklisted(row.email):
             continue  # SES drops these inside the task (SendStatus 1007), it does not fail it
         data = {**base, **(row.data or {})}
-        state.outbox.append(
+        state.record(
             Mail(
                 message_id=state.message_id(at),
                 task_id=task.id,

@@ -129,8 +129,8 @@ def list_custom_blacklist(state: SesState, req: p.ListCustomBlacklist) -> dict[s
 
 
 def delete_custom_blacklist(state: SesState, req: p.DeleteCustomBlackList) -> dict[str, Any]:
-    if not req.Emails:
-        raise ApiError("MissingParameter.EmailsNecessary", "Emails must not be empty.")
+    if not req.Emails:  # EmailsNecessary is not documented for this action
+        raise ApiError("MissingParameter", "Emails must not be empty.")
     gone = {normalize(e) for e in req.Emails}
     for entry_id in [i for i, e in state.custom_blacklist.items() if normalize(e.email) in gone]:
         del state.custom_blacklist[entry_id]

@@ -17,9 +17,9 @@ NonNegative = Annotated[int, Field(ge=0)]
 
 class TemplateParam(Params):
     TemplateID: int
-    # Required by the spec, but its absence has its own SES code (MissingEmailContent), and a
-    # batch to a list loaded with per-recipient data may leave it out.
-    TemplateData: str | None = None
+    # Required by the API spec, so leaving it out is MissingParameter; an empty string gets past
+    # the shape check and is SendEmail's MissingEmailContent.
+    TemplateData: str
 
 
 class SimpleParam(Params):

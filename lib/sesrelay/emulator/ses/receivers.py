@@ -58,17 +58,21 @@ def create_receiver(state: SesState, req: p.CreateReceiver) -> dict[str, Any]:
     return {"ReceiverId": group.id}
 
 
-def _group(state: SesState, receiver_id: int) -> Group:
+#: Tencent documents ReceiverIdNecessary for CreateReceiverDetail and DeleteReceiver only.
+RECEIVER_ID_NECESSARY = "MissingParameter.ReceiverIdNecessary"
+
+
+def _group(state: SesState, receiver_id: int, missing_code: str) -> Group:
     if receiver_id <= 0:
-        raise ApiError("MissingParameter.ReceiverIdNecessary", "ReceiverId is required.")
+        raise ApiError(missing_code, "ReceiverId is required.")
     group = state.groups.get(receiver_id)
     if group is None:
         raise ApiError("OperationDenied.ReceiverNotExist", "The recipient list does not exist.")
     return group
 
 
-def _upload_target(state: SesState, receiver_id: int, count: int) -> Group:
-    group = _group(state, receiver_id)
+def _upload_target(state: SesState, receiver_id: int, count: int, missing_code: str) -> Group:
+    group = _group(state, receiver_id, missing_code)
     if group.status == 2:
         raise ApiError(
             "OperationDenied.ReceiverIsOperating", "The list is still uploading; retry later."
@@ -106,7 +110,7 @@ def _repeats(group: Group, emails: Iterable[str]) -> int:
 def create_receiver_detail(state: SesState, req: p.CreateReceiverDetail) -> dict[str, Any]:
     if not req.Emails:
         raise ApiError("MissingParameter.EmailsNecessary", "Emails must not be empty.")
-    group = _upload_target(state, req.ReceiverId, len(req.Emails))
+    group = _upload_target(state, req.ReceiverId, len(req.Emails), RECEIVER_ID_NECESSARY)
     if group.data_keys():
         raise ApiError(
             "InvalidParameterValue.TemplateDataInconsistent",
@@ -139,7 +143,7 @@ def create_receiver_detail_with_data(
 ) -> dict[str, Any]:
     if not req.Datas:
         raise ApiError("MissingParameter.EmailsNecessary", "Datas must not be empty.")
-    group = _upload_target(state, req.ReceiverId, len(req.Datas))
+    group = _upload_target(state, req.ReceiverId, len(req.Datas), "MissingParameter")
     keys = group.data_keys()
     now = state.now()
     rows = []
@@ -215,19 +219,20 @@ def list_receivers(state: SesState, req: p.ListReceivers) -> dict[str, Any]:
     }
 
 
-def _day_bound(text: str | None, code: str) -> date | None:
+def _day_bound(text: str | None, field: str) -> date | None:
     if not text:
         return None
     day = parse_day(text)
     if day is None:
-        raise ApiError(code, "Dates are written YYYY-MM-DD.")
+        raise ApiError("InvalidParameterValue", f"{field} must be a date written YYYY-MM-DD.")
     return day
 
 
 def list_receiver_details(state: SesState, req: p.ListReceiverDetails) -> dict[str, Any]:
-    group = _group(state, req.ReceiverId)
-    begin = _day_bound(req.CreateTimeBegin, "InvalidParameter.InvalidStartTimeFormat")
-    end = _day_bound(req.CreateTimeEnd, "InvalidParameter.InvalidEndTimeFormat")
+    group = _group(state, req.ReceiverId, "MissingParameter")
+    # InvalidStartTimeFormat/InvalidEndTimeFormat are documented for GetAbuseReport only.
+    begin = _day_bound(req.CreateTimeBegin, "CreateTimeBegin")
+    end = _day_bound(req.CreateTimeEnd, "CreateTimeEnd")
     needle = (req.Email or "").lower()
     rows = [
         r
@@ -256,6 +261,6 @@ def list_receiver_details(state: SesState, req: p.ListReceiverDetails) -> dict[s
 
 
 def delete_receiver(state: SesState, req: p.DeleteReceiver) -> dict[str, Any]:
-    group = _group(state, req.ReceiverId)
+    group = _group(state, req.ReceiverId, RECEIVER_ID_NECESSARY)
     del state.groups[group.id]
     return {}

@@ -9,16 +9,19 @@ from sesrelay.emulator.ses.seed import SeedTemplate
 from sesrelay.emulator.ses.store import SesState
 
 SUBJECT_MAX = 100  # InvalidParameterValue.SubjectLengthError: "subject length must be 1-100"
+#: Tencent documents these codes for BatchSendEmail only; SendEmail answers the common code.
+SUBJECT_LENGTH_ERROR = "InvalidParameterValue.SubjectLengthError"
+TEMPLATE_NOT_MATCH_DATA = "InvalidParameterValue.TemplateNotMatchData"
 UNSUBSCRIBE_VALUES = frozenset(str(n) for n in range(13))  # "0" none, "1" zh-CN ... "12" vi
 TEMPLATE_APPROVED = 0
 
 
-def sender_address(text: str) -> str:
-    """The bare address in FromEmailAddress (`addr` or `Alias <addr>`), else IncorrectSender."""
+def sender_address(text: str, bad_format_code: str) -> str:
+    """The bare address in FromEmailAddress (`addr` or `Alias <addr>`), else `bad_format_code`."""
     parsed = parse_sender(text)
     if parsed is None:
         raise ApiError(
-            "FailedOperation.IncorrectSender",
+            bad_format_code,
             "FromEmailAddress must be `address` or `Alias <address>` (one space before <).",
         )
     return parsed[1]
@@ -29,12 +32,10 @@ def is_verified_sender(state: SesState, address: str) -> bool:
     return normalize(address) in state.senders and domain_of(address) in state.domains
 
 
-def check_subject(subject: str) -> None:
+def check_subject(subject: str, code: str) -> None:
+    """Subject is 1 to SUBJECT_MAX characters, else `code`."""
     if not 1 <= len(subject) <= SUBJECT_MAX:
-        raise ApiError(
-            "InvalidParameterValue.SubjectLengthError",
-            f"Subject must be 1-{SUBJECT_MAX} characters.",
-        )
+        raise ApiError(code, f"Subject must be 1-{SUBJECT_MAX} characters.")
 
 
 def check_unsubscribe(value: str | None) -> None:
@@ -54,10 +55,10 @@ def template_data(raw: str, bad_json_code: str) -> dict[str, Scalar]:
     return data
 
 
-def require_variables(needed: set[str], provided: set[str] | frozenset[str]) -> None:
+def require_variables(needed: set[str], provided: set[str] | frozenset[str], code: str) -> None:
+    """Every variable in `needed` has a value in `provided`, else `code` naming the missing."""
     missing = sorted(needed - set(provided))
     if missing:
         raise ApiError(
-            "InvalidParameterValue.TemplateNotMatchData",
-            f"TemplateData does not provide the template variable(s): {', '.join(missing)}.",
+            code, f"TemplateData does not provide the template variable(s): {', '.join(missing)}."
         )

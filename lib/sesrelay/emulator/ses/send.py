@@ -53,10 +53,8 @@ def _recipients(req: p.SendEmail) -> tuple[list[str], list[str], list[str]]:
             if not is_address(address):
                 raise ApiError("FailedOperation.IncorrectEmail", f"{name}.{n} is not an address.")
     if {normalize(a) for a in bcc} & {normalize(a) for a in dest}:
-        # The closest documented code: errorcodes.py's RepeatEmailAddress ("repeated address").
-        raise ApiError(
-            "InvalidParameterValue.RepeatEmailAddress", "Bcc must not repeat a Destination address."
-        )
+        # No code is documented for this; RepeatEmailAddress means "sender already created".
+        raise ApiError("InvalidParameterValue", "Bcc must not repeat a Destination address.")
     return dest, cc, bcc
 
 
@@ -74,11 +72,11 @@ def _content(state: SesState, req: p.SendEmail) -> tuple[str, str, str, dict[str
                 "FailedOperation.InvalidTemplateID", "The template is missing or not approved."
             )
         if not req.Template.TemplateData:
-            raise ApiError(
-                "FailedOperation.MissingEmailContent", "Template.TemplateData is missing."
-            )
+            raise ApiError("FailedOperation.MissingEmailContent", "Template.TemplateData is empty.")
         data = template_data(req.Template.TemplateData, "FailedOperation.WrongContentJson")
-        require_variables(template_variables(template, req.Subject), set(data))
+        # TemplateNotMatchData is documented for BatchSendEmail only: the common code here.
+        needed = template_variables(template, req.Subject)
+        require_variables(needed, set(data), "InvalidParameterValue")
         return (
             render(req.Subject, data),
             render(template.html, data),
@@ -138,13 +136,13 @@ def _check_headers(req: p.SendEmail) -> None:
 
 
 def send_email(state: SesState, req: p.SendEmail) -> dict[str, Any]:
-    address = sender_address(req.FromEmailAddress)
+    address = sender_address(req.FromEmailAddress, "FailedOperation.IncorrectSender")
     if not is_verified_sender(state, address):
         raise ApiError(
             "FailedOperation.NotAuthenticatedSender",
             "The sender address or its domain is not verified.",
         )
-    check_subject(req.Subject)
+    check_subject(req.Subject, "InvalidParameterValue")  # SubjectLengthError: batch only
     dest, cc, bcc = _recipients(req)
     blocked = [a for a in dest + cc + bcc if state.blacklisted(a)]
     if blocked:
@@ -160,7 +158,7 @@ def send_email(state: SesState, req: p.SendEmail) -> dict[str, Any]:
     now = state.now()
     message_id = state.message_id(now)
     for to in dest + cc + bcc:
-        state.outbox.append(
+        state.record(
             Mail(
                 message_id=message_id,
                 task_id=None,

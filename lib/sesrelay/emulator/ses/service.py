@@ -6,15 +6,18 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sesrelay.emulator.callbacks import CallbackQueue
 from sesrelay.emulator.protocol import Action, Params
 from sesrelay.emulator.ses import batch as ses_batch
 from sesrelay.emulator.ses import catalog as ses_catalog
+from sesrelay.emulator.ses import codes
 from sesrelay.emulator.ses import params as p
 from sesrelay.emulator.ses import receivers as ses_receivers
 from sesrelay.emulator.ses import send as ses_send
 from sesrelay.emulator.ses.addresses import normalize
 from sesrelay.emulator.ses.seed import Seed
-from sesrelay.emulator.ses.store import SesState
+from sesrelay.emulator.ses.simulator import events_for
+from sesrelay.emulator.ses.store import Mail, SesState
 from sesrelay.emulator.timeline import BusinessClock
 
 VERSION = "2020-10-02"
@@ -30,62 +33,96 @@ _EMAILS = {"Emails": "MissingParameter.EmailsNecessary"}
 
 
 class SesService:
+    """The SES product: its actions (each answering only the codes `codes` allows), its state."""
+
     name = "ses"
     version = VERSION
     regions = REGIONS
+    #: read by the HTTP server before the body: SES caps requests below API 3.0's 10 MB
+    max_body_bytes = codes.MAX_REQUEST_BYTES
 
-    def __init__(self, seed: Seed, clock: BusinessClock, upload_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        seed: Seed,
+        clock: BusinessClock,
+        upload_seconds: float = 1.0,
+        callbacks: CallbackQueue | None = None,
+    ) -> None:
         if upload_seconds < 0:
             raise ValueError("upload_seconds must not be negative")
         self.state = SesState(seed, clock, upload_seconds)
+        #: where the mailbox simulator's events are posted (no URL: they are only listed)
+        self.callbacks = callbacks if callbacks is not None else CallbackQueue()
+        self.state.on_record = self._simulate
         self._actions = self._build_actions()
+
+    def _simulate(self, mail: Mail) -> None:
+        """Play the mailbox simulator for a mail entering the outbox; queue its callbacks."""
+        mail.events = self.callbacks.submit(events_for(mail, self.state.seed.app_id))
 
     def _bind(
         self,
+        name: str,
         params: type[Params],
         fn: Callable[[SesState, Any], dict[str, Any]],
         missing: Mapping[str, str] | None = None,
-    ) -> Action:
+    ) -> tuple[str, Action]:
+        for code in (missing or {}).values():
+            codes.check(name, code)
         state = self.state
-        return Action(params, lambda req: fn(state, req), dict(missing or {}))
+        handler = codes.guard(name, lambda req: fn(state, req))
+        return name, Action(params, handler, dict(missing or {}))
 
     def _build_actions(self) -> dict[str, Action]:
         b = self._bind
-        return {
-            "SendEmail": b(p.SendEmail, ses_send.send_email),
-            "GetSendEmailStatus": b(p.GetSendEmailStatus, ses_send.get_send_email_status),
-            "BatchSendEmail": b(p.BatchSendEmail, ses_batch.batch_send_email, _SEND_PARAMS),
-            "ListSendTasks": b(p.ListSendTasks, ses_batch.list_send_tasks),
-            "CreateReceiver": b(p.CreateReceiver, ses_receivers.create_receiver),
-            "CreateReceiverDetail": b(
-                p.CreateReceiverDetail,
-                ses_receivers.create_receiver_detail,
-                {**_RECEIVER_ID, **_EMAILS},
-            ),
-            "CreateReceiverDetailWithData": b(
-                p.CreateReceiverDetailWithData,
-                ses_receivers.create_receiver_detail_with_data,
-                {**_RECEIVER_ID, "Datas": "MissingParameter.EmailsNecessary"},
-            ),
-            "ListReceivers": b(p.ListReceivers, ses_receivers.list_receivers),
-            "ListReceiverDetails": b(
-                p.ListReceiverDetails, ses_receivers.list_receiver_details, _RECEIVER_ID
-            ),
-            "DeleteReceiver": b(p.DeleteReceiver, ses_receivers.delete_receiver, _RECEIVER_ID),
-            "ListEmailTemplates": b(p.ListEmailTemplates, ses_catalog.list_email_templates),
-            "GetEmailTemplate": b(p.GetEmailTemplate, ses_catalog.get_email_template),
-            "ListEmailAddress": b(p.ListEmailAddress, ses_catalog.list_email_address),
-            "CreateCustomBlacklist": b(
-                p.CreateCustomBlacklist, ses_catalog.create_custom_blacklist, _EMAILS
-            ),
-            "ListCustomBlacklist": b(p.ListCustomBlacklist, ses_catalog.list_custom_blacklist),
-            "DeleteCustomBlackList": b(
-                p.DeleteCustomBlackList, ses_catalog.delete_custom_blacklist, _EMAILS
-            ),
-            "UpdateCustomBlackList": b(
-                p.UpdateCustomBlackList, ses_catalog.update_custom_blacklist
-            ),
-        }
+        return dict(
+            [
+                b("SendEmail", p.SendEmail, ses_send.send_email),
+                b("GetSendEmailStatus", p.GetSendEmailStatus, ses_send.get_send_email_status),
+                b("BatchSendEmail", p.BatchSendEmail, ses_batch.batch_send_email, _SEND_PARAMS),
+                b("ListSendTasks", p.ListSendTasks, ses_batch.list_send_tasks),
+                b("CreateReceiver", p.CreateReceiver, ses_receivers.create_receiver),
+                b(
+                    "CreateReceiverDetail",
+                    p.CreateReceiverDetail,
+                    ses_receivers.create_receiver_detail,
+                    {**_RECEIVER_ID, **_EMAILS},
+                ),
+                b(
+                    "CreateReceiverDetailWithData",
+                    p.CreateReceiverDetailWithData,
+                    ses_receivers.create_receiver_detail_with_data,
+                    {"Datas": "MissingParameter.EmailsNecessary"},
+                ),
+                b("ListReceivers", p.ListReceivers, ses_receivers.list_receivers),
+                b(
+                    "ListReceiverDetails",
+                    p.ListReceiverDetails,
+                    ses_receivers.list_receiver_details,
+                ),
+                b("DeleteReceiver", p.DeleteReceiver, ses_receivers.delete_receiver, _RECEIVER_ID),
+                b("ListEmailTemplates", p.ListEmailTemplates, ses_catalog.list_email_templates),
+                b("GetEmailTemplate", p.GetEmailTemplate, ses_catalog.get_email_template),
+                b("ListEmailAddress", p.ListEmailAddress, ses_catalog.list_email_address),
+                b(
+                    "CreateCustomBlacklist",
+                    p.CreateCustomBlacklist,
+                    ses_catalog.create_custom_blacklist,
+                    _EMAILS,
+                ),
+                b("ListCustomBlacklist", p.ListCustomBlacklist, ses_catalog.list_custom_blacklist),
+                b(
+                    "DeleteCustomBlackList",
+                    p.DeleteCustomBlackList,
+                    ses_catalog.delete_custom_blacklist,
+                ),
+                b(
+                    "UpdateCustomBlackList",
+                    p.UpdateCustomBlackList,
+                    ses_catalog.update_custom_blacklist,
+                ),
+            ]
+        )
 
     # -- the Service protocol -------------------------------------------------------------------
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sesrelay.clock import SES_TIMEZONE
+from sesrelay.emulator.callbacks import Delivery
 from sesrelay.emulator.protocol import ApiError
 from sesrelay.emulator.ses.addresses import normalize
 from sesrelay.emulator.ses.seed import Scalar, Seed, SeedMember, SeedTemplate
@@ -139,6 +141,8 @@ class Mail:
     attachments: list[dict[str, Any]]
     unsubscribe: str | None
     sent_at: datetime
+    #: the mailbox simulator's events for this mail and what became of their callbacks
+    events: list[Delivery] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +162,10 @@ class Mail:
             "attachments": [dict(a) for a in self.attachments],
             "unsubscribe": self.unsubscribe,
             "sent_at": self.sent_at.astimezone(timezone.utc).isoformat(),
+            "events": [
+                {"event": d.payload["event"], "timestamp": d.payload["timestamp"], **d.as_dict()}
+                for d in self.events
+            ],
         }
 
 
@@ -172,6 +180,8 @@ class SesState:
         self.senders = {normalize(s.address): s for s in seed.senders}
         self.domains = {d.lower() for d in seed.verified_domains}
         self.platform_blacklist = {normalize(a) for a in seed.blacklist}
+        #: called with each mail as it enters the outbox (the service plays the simulator there)
+        self.on_record: Callable[[Mail], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -195,6 +205,12 @@ class SesState:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def record(self, mail: Mail) -> None:
+        """Put one recipient's mail in the outbox, and tell `on_record`."""
+        self.outbox.append(mail)
+        if self.on_record is not None:
+            self.on_record(mail)
 
     def new_row(
         self, email: str, data: dict[str, Scalar] | None, raw: str, created_at: datetime
