@@ -161,6 +161,10 @@ class Settings(BaseModel):
     # SES's limit in requests per second per action (20 unless Tencent raised it), held across
     # the fleet through a redis:// state URL (ratelimit.py); 0 turns the limiter off.
     ses_rate: int = Field(20, ge=0, le=10_000, validation_alias="SESRELAY_SES_RATE")
+    # How long send records and their delivery events are kept (GET /v1/emails/{id}).
+    record_retention_days: float = Field(
+        30, gt=0, le=3650, validation_alias="SESRELAY_RECORD_RETENTION_DAYS"
+    )
     log_level: str = Field("INFO", validation_alias="SESRELAY_LOG_LEVEL")
     run_env: str | None = Field(None, validation_alias="TENCENTCLOUD_RUNENV")
 

@@ -13,7 +13,9 @@ from sesrelay.settings import Settings, packaged_config_path
 
 if TYPE_CHECKING:
     from sesrelay.config.model import RelayConfig
+    from sesrelay.keys import KeyScope
     from sesrelay.ratelimit import SesThrottle
+    from sesrelay.records import RecordBook
     from sesrelay.state import StateStore
     from sesrelay.webhooks.mapping import CompiledMapping
 
@@ -28,6 +30,9 @@ class Services:
     #: Webhook source name -> its `when`/`send` mapping, compiled on the source's first delivery.
     webhook_mappings: dict[str, CompiledMapping] = field(default_factory=dict, repr=False)
     receivers: ReceiverCache = field(default_factory=ReceiverCache, repr=False)
+    #: The API keys (SESRELAY_API_KEY_SHA256's and sesrelay.yaml's), resolved on first use.
+    api_keys: list[KeyScope] | None = field(default=None, repr=False)
+    _records: RecordBook | None = field(default=None, repr=False)
 
     @property
     def config(self) -> RelayConfig:
@@ -51,6 +56,16 @@ class Services:
 
             self._state = open_state_store(default_state_url(self.settings), self.clock)
         return self._state
+
+    @property
+    def records(self) -> RecordBook:
+        """Send records and delivery events, in the state store (opened on first use)."""
+        if self._records is None:
+            from sesrelay.records import RecordBook
+
+            retention = self.settings.record_retention_days
+            self._records = RecordBook(self.state, self.clock, retention)
+        return self._records
 
 
 def default_state_url(settings: Settings) -> str:

@@ -16,8 +16,8 @@ from sesrelay.adapters.state_memory import MemoryStateStore
 from sesrelay.adapters.state_sqlite import SqliteStateStore
 from sesrelay.adapters.state_url import open_state_store
 from sesrelay.clock import ManualClock, SystemClock
+from sesrelay.records import DeliveryEvent, RecordBook, SendRecord
 from sesrelay.sending.quota import QuotaExceeded, Quotas, seconds_to_next_day
-from sesrelay.sending.records import DeliveryEvent, RecordBook, SendRecord
 from sesrelay.state import StateStore
 from tests.polling import wait_until
 

@@ -383,7 +383,7 @@ def test_wrong_method_is_405_with_allow(
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/v1", "/v1/nope", "/v1/emails/123", "/v2/emails", "/v1/Emails"]
+    "path", ["/", "/v1", "/v1/nope", "/v1/emails/123/events", "/v2/emails", "/v1/Emails"]
 )
 def test_unknown_path_is_404(
     source: str,

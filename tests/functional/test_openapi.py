@@ -4,6 +4,7 @@ schemas accept the README's examples and whose response schemas describe what th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from sesrelay.http.app import ROUTER
+from sesrelay.http.openapi_records import NO_CONTROLS
 from sesrelay.http.query_params import BATCH_TASKS, EMAIL_STATUS
+from sesrelay.http.routes.records import MAX_MESSAGE_ID_CHARS, MAX_TASK_PAGES, TASK_PAGE
+from sesrelay.records import EMAIL, TASK, DeliveryEvent, SendRecord
 from sesrelay.runtime import Runtime
+from sesrelay.ses.rules import HEADER_BREAKERS
 
 MakeRuntime = Callable[..., Runtime]
 MakeEvent = Callable[..., dict[str, Any]]
@@ -28,6 +33,8 @@ ROUTES_OF_THE_README = {
     ("post", "/v1/batch-tasks"),
     ("get", "/v1/batch-tasks"),
     ("get", "/v1/email-status"),
+    ("get", "/v1/emails/{MessageId}"),
+    ("get", "/v1/batch-tasks/{TaskId}"),
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
 }
@@ -217,3 +224,86 @@ def test_response_schemas_describe_the_real_answers(
         body = json.loads(reply["body"])
         errors = [e.message for e in schema_validator(document, schema).iter_errors(body)]
         assert errors == [], (schema, body)
+
+
+def test_record_routes_document_their_id_rules_and_errors(document: dict[str, Any]) -> None:
+    email = document["paths"]["/v1/emails/{MessageId}"]["get"]
+    task = document["paths"]["/v1/batch-tasks/{TaskId}"]["get"]
+    [message_id] = email["parameters"]
+    assert (message_id["in"], message_id["name"], message_id["required"]) == (
+        "path",
+        "MessageId",
+        True,
+    )
+    assert message_id["schema"]["maxLength"] == MAX_MESSAGE_ID_CHARS
+    pattern = re.compile(NO_CONTROLS)
+    assert not [c for c in sorted(HEADER_BREAKERS) if pattern.match(f"id{c}id")]
+    assert pattern.match("qcloudses-30-1300000000-date-20260105090000-aBcD")
+    [task_id] = task["parameters"]
+    assert (task_id["in"], task_id["name"]) == ("path", "TaskId")
+    assert task_id["schema"]["type"] == "integer"
+    assert task_id["schema"]["minimum"] == 1
+    assert f"newest {MAX_TASK_PAGES * TASK_PAGE} tasks" in task["description"]
+    for operation, ok in [(email, "EmailRecord"), (task, "BatchTaskRecord")]:
+        assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "422", "503"}
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{ok}"}
+
+
+def _records_answers(runtime: Runtime, event: MakeEvent) -> list[tuple[str, Any, int]]:
+    """Record reads of every shape: with events, with SES's status, with a lookup failure, a
+    task SES lists and one it does not."""
+    sent = json.loads(runtime.handle(event("http_post-emails"), {})["body"])["MessageId"]
+    task = json.loads(runtime.handle(event("http_post-batch-tasks"), {})["body"])["TaskId"]
+    book = runtime.services.records
+    common: dict[str, Any] = {
+        "created": "2026-01-05T01:00:00+00:00",
+        "entry": "http",
+        "key": None,
+        "idempotency_key": None,
+        "sender": "noreply@example.com",
+        "template_id": 100001,
+    }
+    for message_id in (sent, "qcloudses-with-events"):
+        book.save(
+            SendRecord(EMAIL, message_id, recipient_count=1, recipients=["a@b.org"], **common)
+        )
+    # Sent years ago: SES no longer answers for that day (StatusError).
+    old = {**common, "created": "2020-01-01T00:00:00+00:00"}
+    book.save(SendRecord(EMAIL, "no-date-in-this-id", recipient_count=0, **old))
+    book.add_event("qcloudses-with-events", DeliveryEvent("click", 1, "a@b.org", link="https://x"))
+    for task_id in (task, 987654):
+        record = SendRecord(TASK, str(task_id), recipient_count=None, receiver_id=200001, **common)
+        book.save(record)
+    book.count_task_event(str(task), "open")
+    get = "http_get-batch-tasks"
+    return [
+        (name, runtime.handle(event(get, path=path, query={}), {}), 200)
+        for name, path in [
+            ("EmailRecord", f"/v1/emails/{sent}"),
+            ("EmailRecord", "/v1/emails/qcloudses-with-events"),
+            ("EmailRecord", "/v1/emails/no-date-in-this-id"),
+            ("BatchTaskRecord", f"/v1/batch-tasks/{task}"),
+            ("BatchTaskRecord", "/v1/batch-tasks/987654"),
+        ]
+    ] + [
+        ("Problem", runtime.handle(event(get, path="/v1/emails/nope", query={}), {}), 404),
+        ("Problem", runtime.handle(event(get, path="/v1/batch-tasks/0", query={}), {}), 422),
+    ]
+
+
+def test_record_schemas_describe_the_real_answers(
+    document: dict[str, Any], make_runtime: MakeRuntime, event: MakeEvent
+) -> None:
+    answers = _records_answers(make_runtime(), event)
+    for schema, reply, status in answers:
+        assert reply["statusCode"] == status, reply
+        body = json.loads(reply["body"])
+        errors = [e.message for e in schema_validator(document, schema).iter_errors(body)]
+        assert errors == [], (schema, body)
+    bodies = [json.loads(reply["body"]) for _, reply, _ in answers]
+    assert bodies[0]["Status"]
+    assert bodies[1]["Events"]
+    assert bodies[2]["StatusError"]
+    assert bodies[3]["Task"]
+    assert bodies[4]["TaskError"]

@@ -581,3 +581,45 @@ def test_finish_campaigns_job_takes_no_params(tmp_path: Path) -> None:
     assert "jobs.finisher" not in problems
     assert problems["jobs.bad"] == "FinishCampaigns takes no params"
     assert "needs its SES parameters" in problems["jobs.empty.params"]
+
+
+# -- api_keys -----------------------------------------------------------------------------------
+
+
+def test_api_keys_section_problems_are_reported_at_their_paths(tmp_path: Path) -> None:
+
+    path = tmp_path / "sesrelay.yaml"
+    path.write_text(
+        "api_keys:\n"
+        "  billing:\n"
+        "    sha256: sr_live_this_is_a_key_not_a_digest\n"
+        "    actions: [SendEmail, delete_everything]\n"
+        "    quota_per_day: 0\n"
+        "  both:\n"
+        f'    sha256: "{"a" * 64}"\n'
+        "    sha256_env: KEY_DIGEST\n"
+        "  outside:\n"
+        "    sha256_env: OUTSIDE_DIGEST\n"
+        "    senders: ['@other.example']\n",
+        encoding="utf-8",
+    )
+    environ = {"SESRELAY_ALLOWED_SENDERS": "@example.com", "OUTSIDE_DIGEST": "not-a-digest"}
+    problems = {p.path: p.message for p in check_config(path, environ)}
+    assert "never the key itself" in problems["api_keys.billing.sha256"]
+    assert "api_keys.billing.actions.1" in problems
+    assert "api_keys.billing.quota_per_day" in problems
+    assert "exactly one of sha256" in problems["api_keys.both"]
+    assert "does not hold a SHA-256" in problems["api_keys.outside.sha256_env"]
+    assert "could never send" in problems["api_keys.outside.senders.0"]
+    assert "sr_live_this_is_a_key" not in str(problems)
+
+
+def test_a_key_digest_variable_is_needed_at_deploy(tmp_path: Path) -> None:
+
+    path = tmp_path / "sesrelay.yaml"
+    path.write_text("api_keys:\n  ci:\n    sha256_env: CI_KEY_DIGEST\n", encoding="utf-8")
+    report = inspect_config(path, {})
+    assert report.problems == []
+    assert [need.name for need, _ in report.unmet] == ["CI_KEY_DIGEST"]
+    [problem] = check_config(path, {}, require_env=True)
+    assert problem.path == "api_keys.ci.sha256_env"

@@ -190,6 +190,7 @@ class Campaign:
     with_data: bool
     validation: str
     name: str | None = None
+    key: str | None = None  # the name of the API key that started it (HTTP)
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
     blocks: int = 0

@@ -58,6 +58,7 @@ class CampaignBuilder:
         spec: CampaignSpec,
         validator: RowValidator,
         campaign_id: str | None = None,
+        key_name: str | None = None,
     ) -> None:
         self.services = services
         self.store = CampaignStore(services.state)
@@ -72,6 +73,7 @@ class CampaignBuilder:
             with_data=False,
             validation=spec.Validation,
             name=spec.Name,
+            key=key_name,
         )
         self._create()
         self._sizes: list[int] = []

@@ -23,6 +23,7 @@ from sesrelay.clock import Deadline
 from sesrelay.errors import RelayError, SesError, public_message
 from sesrelay.gateway import SesGateway
 from sesrelay.receivers import TooManyReceivers, iter_receivers
+from sesrelay.sending.bookkeeping import batch_record, save_record
 from sesrelay.wiring import Services
 
 #: How long an ambiguous write may take to show in SES's lists before its absence counts as
@@ -58,6 +59,7 @@ class Settler:
         # Every call goes through the one SES gateway, whose rate limiter (SESRELAY_SES_RATE)
         # paces campaigns and sends alike.
         self.ses = services.ses
+        self.services = services
         self.clock, self.store, self.camp = services.clock, store, camp
         self.deadline, self.reserve, self.on_change = deadline, reserve, on_change
         self.seen: dict[str, Listing] = {}
@@ -108,6 +110,16 @@ class Settler:
         shard.task_id, shard.intent = task_id, None
         shard.state = "sent" if self.camp.batch.get("TaskType", 1) == 1 else "scheduled"
         self._save()
+        record = batch_record(
+            task_id,
+            self.camp.batch,
+            entry=f"campaign:{self.camp.id}",
+            key=self.camp.key,
+            receiver_id=shard.receiver_id,
+            recipient_count=sum(shard.chunk_rows),
+            now=self.clock.now(),
+        )
+        save_record(self.services.records, record, {})
 
     # -- settling ---------------------------------------------------------------------------------
 

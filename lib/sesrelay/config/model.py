@@ -29,6 +29,7 @@ webhooks:                            # POST /v1/webhooks/{source}
 ses_events:                          # optional: POST /v1/ses-events/{token}
   token_env: SESRELAY_SES_EVENTS_TOKEN
   blacklist_on: []                   # subset of hard_bounce, soft_bounce, spamreport, dropped
+api_keys: {}                         # named, scoped API keys (config.api_keys)
 ```
 """
 
@@ -51,9 +52,19 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
 # Defined in errors (webhooks.mapping raises them too); load_config's callers find them here.
+from sesrelay.config.api_keys import ApiKeyConfig
+from sesrelay.config.fields import (
+    NAME_RULE,
+    ConfigModel,
+    EnvName,
+    Name,
+    SecretEnvNames,
+    Text,
+    empty_if_none,
+    rule,
+)
 from sesrelay.errors import ConfigError as ConfigError  # noqa: PLC0414
 from sesrelay.errors import ConfigProblem as ConfigProblem  # noqa: PLC0414
 from sesrelay.ses.validation import model_in
@@ -68,52 +79,16 @@ Action = Literal["SendEmail", "BatchSendEmail"]
 JobAction = Literal["SendEmail", "BatchSendEmail", "FinishCampaigns"]
 FINISH_CAMPAIGNS = "FinishCampaigns"
 SesEventKind = Literal["hard_bounce", "soft_bounce", "spamreport", "dropped"]
-_NAME_RULE = "must be 1 to 64 characters: letters, digits, '_' or '-'"
 _SIGNED_FIELD_RE = re.compile(r"\{([^{}]*)\}")
-
-
-def _rule(message: str) -> PydanticCustomError:
-    return PydanticCustomError("config_rule", message)
-
-
-def _name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
-        raise _rule(_NAME_RULE)
-    return value
-
-
-def _env_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", value):
-        raise _rule("must be an environment variable name (letters, digits, '_'), not a value")
-    return value
 
 
 def _scheme(value: str) -> str:
     if value not in SCHEMES:
-        raise _rule(f"unknown scheme {value[:40]!r}; known: {', '.join(sorted(SCHEMES))}")
+        raise rule(f"unknown scheme {value[:40]!r}; known: {', '.join(sorted(SCHEMES))}")
     return value
 
 
-def _listify(value: object) -> object:
-    return [value] if isinstance(value, str) else value
-
-
-def _empty_if_none(value: object) -> object:
-    return {} if value is None else value  # a section whose entries are all commented out
-
-
-Name = Annotated[str, AfterValidator(_name)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
-Text = Annotated[str, Field(min_length=1)]
-#: `secret_env`: one variable name, or several while rotating.
-SecretEnvNames = Annotated[list[EnvName], BeforeValidator(_listify), Field(min_length=1)]
-
-
-class _ConfigModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
-
-
-class JobConfig(_ConfigModel):
+class JobConfig(ConfigModel):
     action: JobAction
     params: dict[str, Any] = Field(default_factory=dict)
     receiver_group: Text | None = None
@@ -125,13 +100,13 @@ class JobConfig(_ConfigModel):
         if value is None:
             return value
         if info.data.get("action") == "SendEmail":
-            raise _rule("is only for BatchSendEmail (SendEmail lists its recipients)")
+            raise rule("is only for BatchSendEmail (SendEmail lists its recipients)")
         if "ReceiverId" in (info.data.get("params") or {}):
-            raise _rule("must not be used together with params.ReceiverId; keep one of them")
+            raise rule("must not be used together with params.ReceiverId; keep one of them")
         return value
 
 
-class HmacOptions(_ConfigModel):
+class HmacOptions(ConfigModel):
     """Options of the generic `hmac` scheme (fields of `webhooks.GenericHmacOptions`)."""
 
     header: Text
@@ -156,16 +131,16 @@ class HmacOptions(_ConfigModel):
         unknown = sorted(set(names) - set(SIGNED_CONTENT_FIELDS))
         if unknown:
             known = ", ".join("{" + name + "}" for name in SIGNED_CONTENT_FIELDS)
-            raise _rule(f"unknown field {{{unknown[0][:40]}}}; known: {known}")
+            raise rule(f"unknown field {{{unknown[0][:40]}}}; known: {known}")
         if names.count("body") != 1:
-            raise _rule(
+            raise rule(
                 "must contain {body} exactly once: a signature that does not cover the body "
                 "proves nothing"
             )
         for name in names:
             option = SIGNED_CONTENT_FIELDS[name]
             if option and not info.data.get(option):
-                raise _rule(f"uses {{{name}}}, so {option} must name the header it comes from")
+                raise rule(f"uses {{{name}}}, so {option} must name the header it comes from")
         return value
 
 
@@ -181,7 +156,7 @@ class SendSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
-class WebhookSource(_ConfigModel):
+class WebhookSource(ConfigModel):
     scheme: Annotated[str, AfterValidator(_scheme)]
     secret_env: SecretEnvNames
     tolerance_seconds: int = Field(300, ge=1, le=86400)
@@ -194,26 +169,29 @@ class WebhookSource(_ConfigModel):
     def _hmac_for_scheme_hmac(cls, value: HmacOptions | None, info: ValidationInfo) -> object:
         scheme = info.data.get("scheme")
         if scheme == "hmac" and value is None:
-            raise _rule("is required for scheme hmac (header, encoding, prefix, ...)")
+            raise rule("is required for scheme hmac (header, encoding, prefix, ...)")
         if scheme is not None and scheme != "hmac" and value is not None:
-            raise _rule(f"is only for scheme hmac; scheme {scheme} fixes its own format")
+            raise rule(f"is only for scheme hmac; scheme {scheme} fixes its own format")
         return value
 
 
-class SesEventsConfig(_ConfigModel):
+class SesEventsConfig(ConfigModel):
     token_env: EnvName
     blacklist_on: list[SesEventKind] = Field(default_factory=list)
 
 
-class RelayConfig(_ConfigModel):
+class RelayConfig(ConfigModel):
     version: Literal[1] = 1
-    jobs: Annotated[dict[Name, JobConfig], BeforeValidator(_empty_if_none)] = Field(
+    jobs: Annotated[dict[Name, JobConfig], BeforeValidator(empty_if_none)] = Field(
         default_factory=dict
     )
-    webhooks: Annotated[dict[Name, WebhookSource], BeforeValidator(_empty_if_none)] = Field(
+    webhooks: Annotated[dict[Name, WebhookSource], BeforeValidator(empty_if_none)] = Field(
         default_factory=dict
     )
     ses_events: SesEventsConfig | None = None
+    api_keys: Annotated[dict[Name, ApiKeyConfig], BeforeValidator(empty_if_none)] = Field(
+        default_factory=dict
+    )
 
 
 def read_config_data(path: Path) -> object:
@@ -259,7 +237,7 @@ def schema_problems(exc: ValidationError, model: type[BaseModel]) -> list[Config
         kind, message = error["type"], error["msg"]
         if loc and loc[-1] == "[key]":
             loc.pop()
-            message = f"invalid name: {_NAME_RULE}"
+            message = f"invalid name: {NAME_RULE}"
         elif kind == "missing":
             message = "is required"
         elif kind == "extra_forbidden":

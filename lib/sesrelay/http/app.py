@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from sesrelay.events import HttpResponse
 from sesrelay.http.router import Call, Router
-from sesrelay.http.routes import campaigns, meta, send, ses_events, webhooks
+from sesrelay.http.routes import campaigns, meta, records, send, ses_events, webhooks
 
-ROUTER = Router(send.ROUTES + campaigns.ROUTES + webhooks.ROUTES + ses_events.ROUTES + meta.ROUTES)
+ROUTER = Router(
+    send.ROUTES
+    + records.ROUTES
+    + campaigns.ROUTES
+    + webhooks.ROUTES
+    + ses_events.ROUTES
+    + meta.ROUTES
+)
 
 
 def handle_http(call: Call) -> HttpResponse:

@@ -241,13 +241,16 @@ def openapi_document() -> dict[str, Any]:
     ]
     from sesrelay.http.openapi_campaigns import MODELS as CAMPAIGN_MODELS
     from sesrelay.http.openapi_campaigns import campaign_paths
+    from sesrelay.http.openapi_records import MODELS as RECORD_MODELS
+    from sesrelay.http.openapi_records import record_paths
 
-    models += CAMPAIGN_MODELS
+    models += CAMPAIGN_MODELS + RECORD_MODELS
     _, schemas = models_json_schema(
         [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
     )
     paths = _paths()
     paths.update(campaign_paths(_problem_responses, IDEMPOTENCY_HEADER))
+    paths.update(record_paths(_problem_responses))
     # Any request can be unreadable as HTTP (a bad Content-Length, a broken body encoding):
     # every operation may answer 400 malformed_request.
     for operation in (op for item in paths.values() for op in item.values()):

@@ -29,7 +29,8 @@ CODES: dict[str, tuple[int, str]] = {
     "unauthorized": (401, "missing or wrong API key (Authorization: Bearer <key>)"),
     "invalid_signature": (401, "the webhook signature or timestamp does not verify"),
     "sender_not_allowed": (403, "FromEmailAddress is outside SESRELAY_ALLOWED_SENDERS"),
-    "not_found": (404, "no such route"),
+    "scope_denied": (403, "the API key may not use this action or send from this sender"),
+    "not_found": (404, "no such route, or no send record with this id that the API key may read"),
     "method_not_allowed": (405, "the route exists but not for this method; see Allow"),
     "idempotency_key_reused": (409, "the Idempotency-Key was used with a different body"),
     "idempotency_in_progress": (409, "a request with this Idempotency-Key is still running"),
@@ -44,6 +45,11 @@ CODES: dict[str, tuple[int, str]] = {
         429,
         "no SES permit (SESRELAY_SES_RATE per action) within the invocation's deadline; "
         "nothing was sent; see Retry-After",
+    ),
+    "quota_exceeded": (
+        429,
+        "the API key's daily quota (quota_per_day, days start 00:00 UTC+8) is used up; nothing "
+        "was sent; see Retry-After",
     ),
     "internal_error": (500, "a bug in sesrelay; the function log has the details"),
     "upstream_outcome_unknown": (

@@ -12,7 +12,8 @@ from sesrelay import jsontext
 from sesrelay.clock import Deadline
 from sesrelay.errors import FieldError, InvalidInput, MalformedRequest, RelayError
 from sesrelay.events import MAX_BODY_BYTES, HttpRequest, HttpResponse
-from sesrelay.http.auth import authenticate
+from sesrelay.http.auth import authenticate, configured_keys
+from sesrelay.keys import KeyScope
 from sesrelay.wiring import Services
 
 
@@ -44,7 +45,20 @@ class Call:
     services: Services
     deadline: Deadline
     log: dict[str, Any] = field(default_factory=dict)
-    principal: str = ""
+    #: The API key the request presented (routes with `auth`); its digest scopes idempotency.
+    key: KeyScope | None = None
+
+    @property
+    def principal(self) -> str:
+        """The presented key's digest ("" on routes without an API key)."""
+        return self.key.digest if self.key else ""
+
+    def require(self, action: str) -> KeyScope:
+        """The presented key, if it may use `action` (403 scope_denied otherwise)."""
+        if self.key is None:
+            raise RuntimeError("require() on a route without an API key")
+        self.key.require(action)
+        return self.key
 
 
 Handler = Callable[[Call], HttpResponse]
@@ -120,9 +134,11 @@ class Router:
                 call.log["route"] = f"{candidate.method} {candidate.template}"
                 request.path_params = params
                 if candidate.auth:
-                    call.principal = authenticate(
-                        request.header("authorization"), call.services.settings.api_key_sha256
-                    )
+                    services = call.services
+                    if services.api_keys is None:
+                        services.api_keys = configured_keys(services.settings, services.config)
+                    call.key = authenticate(request.header("authorization"), services.api_keys)
+                    call.log["key"] = call.key.name
                 return candidate.handler(call)
         allow = ", ".join(sorted({r.method for r, _ in matches}))
         raise MethodNotAllowed(f"{request.method} is not allowed on this path; use {allow}", allow)

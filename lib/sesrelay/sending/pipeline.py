@@ -4,6 +4,7 @@ into a `SendRequest` and the `SendOutcome` into their reply."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +14,17 @@ from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
 from sesrelay.gateway import SEND_ACTIONS, SesGateway
 from sesrelay.logs import mask_email
+from sesrelay.records import RecordBook
+from sesrelay.sending.bookkeeping import check_scope, save_record, send_record
 from sesrelay.sending.outcome import Guard, SendKind, SendOutcome, failed
+from sesrelay.sending.quota import Quotas
 from sesrelay.ses.addresses import sender_address
 from sesrelay.ses.send_email import validate_send_email
 from sesrelay.settings import Settings
 from sesrelay.state import StateStore, StateStoreError
 
 if TYPE_CHECKING:
+    from sesrelay.keys import KeyScope
     from sesrelay.ses.batch_send_email import BatchSendEmailParams
     from sesrelay.ses.send_email import SendEmailParams
 
@@ -72,6 +77,11 @@ class SendRequest:
     #: Who asks, for the log: `http`, `webhook:<source>`, `timer:<job>`,
     #: `timer:inline:<action>`, `direct`.
     entry: str
+    #: The API key that asked (HTTP routes): its scope is checked, its quota counted, its name
+    #: recorded. None for entry points without a key (webhooks, timers, direct invocations).
+    key: KeyScope | None = None
+    #: The caller's Idempotency-Key, kept in the send record.
+    idempotency_key: str | None = None
 
 
 class SendServices(Protocol):
@@ -90,8 +100,11 @@ class SendServices(Protocol):
 
     @property
     def state(self) -> StateStore:
-        """Opened on first use: only a guard touches it."""
+        """Opened on first use: only a guard, a quota and a send record touch it."""
         ...
+
+    @property
+    def records(self) -> RecordBook: ...
 
 
 class Pipeline:
@@ -121,7 +134,7 @@ class Pipeline:
             return answer(logged_failure(error, log))
 
         def execute() -> SendOutcome:
-            return self._call_ses(request.action, params, deadline, log)
+            return self._counted(request, params, deadline, log)
 
         if guard is None:
             return answer(execute())
@@ -143,7 +156,33 @@ class Pipeline:
         )
         log["from"] = mask_email(sender_address(params.FromEmailAddress))
         check_senders(params, settings.allowed_senders)
+        check_scope(request.key, request.action, params)
         return params
+
+    def _counted(
+        self, request: SendRequest, params: Params, deadline: Deadline, log: dict[str, Any]
+    ) -> SendOutcome:
+        """The SES call within the key's quota, and the send record once SES accepted it."""
+        services = self._services
+        quotas, ticket = None, None
+        if request.key is not None and request.key.quota_per_day:
+            quotas = Quotas(services.state, services.clock)
+            try:
+                ticket = quotas.take(request.key.name, request.key.quota_per_day)
+            except RelayError as error:
+                return logged_failure(error, log)
+        outcome = self._call_ses(request.action, params, deadline, log)
+        if outcome.kind is SendKind.SENT:
+            record = send_record(request, params, outcome.result, services.clock.now())
+            save_record(services.records, record, log)
+        elif (
+            quotas is not None
+            and ticket is not None
+            and outcome.kind is not SendKind.OUTCOME_UNKNOWN
+        ):
+            with contextlib.suppress(RelayError):  # a lost unit only lowers the day's quota
+                quotas.give_back(ticket)  # nothing was sent: the unit is the key's again
+        return outcome
 
     def _call_ses(
         self, action: str, params: Params, deadline: Deadline, log: dict[str, Any]

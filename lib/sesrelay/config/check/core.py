@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from sesrelay.config.check.environment import Environment, Need, State, simple_need
+from sesrelay.config.check.keys import api_key_problems
 from sesrelay.config.check.send import send_problems
+from sesrelay.config.fields import EnvName, SecretEnvNames
 from sesrelay.config.model import (
     FINISH_CAMPAIGNS,
     ConfigError,
     ConfigProblem,
-    EnvName,
     JobConfig,
-    SecretEnvNames,
     SendSpec,
     parse_config,
     read_config_data,
@@ -107,6 +107,9 @@ def inspect_config(path: Path, environ: Mapping[str, str]) -> ConfigReport:
         problems += found
         needs += named
     found, named = _ses_events_problems(data.get("ses_events"), env)
+    problems += found
+    needs += named
+    found, named = api_key_problems(data.get("api_keys"), env)
     problems += found
     needs += named
     names = frozenset(name for name, _ in jobs)

@@ -26,6 +26,7 @@ from sesrelay.sending.idempotency import (
     key_hash,
 )
 from sesrelay.sending.pipeline import check_sender
+from sesrelay.sending.quota import Quotas
 from sesrelay.ses.addresses import sender_address
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def create_campaign(call: Call) -> HttpResponse:
     from sesrelay.campaigns.store import keyed_campaign_id
 
     services, request = call.services, call.request
+    api_key = call.require("campaigns")
     raw_key = request.header("idempotency-key")
     if raw_key is None:
         # SES deduplicates nothing: a retried POST without a key could send the campaign twice
@@ -137,6 +139,7 @@ def create_campaign(call: Call) -> HttpResponse:
         raise InvalidInput(recipient_errors)
     assert isinstance(items, list)
     check_sender(spec.FromEmailAddress, services.settings.allowed_senders)
+    api_key.require_sender(spec.FromEmailAddress)
     call.log["from"] = mask_email(sender_address(spec.FromEmailAddress))
     if isinstance(services.ses, UnconfiguredGateway):
         services.ses.call("ListReceivers", {}, call.deadline)  # raises ses_not_configured
@@ -182,7 +185,14 @@ def _start(
         if refused:
             call.log["code"] = "validation_error"
             return _refused_by_ses(refused, call.request.request_id)
-        builder = CampaignBuilder(services, spec, validator, campaign_id=campaign_id)
+        _take_quota(call)  # a campaign is one send of the key's daily quota
+        builder = CampaignBuilder(
+            services,
+            spec,
+            validator,
+            campaign_id=campaign_id,
+            key_name=call.require("campaigns").name,
+        )
         builder.stage(rows)
         camp = builder.launch(call.deadline, reserve=REPLY_RESERVE_SECONDS)
     call.log["campaign_id"] = camp.id
@@ -191,10 +201,18 @@ def _start(
     return json_response(202, campaign_view(camp), headers)
 
 
+def _take_quota(call: Call) -> None:
+    """One unit of the key's daily quota; QuotaExceeded (429, the key freed) when none is left."""
+    key = call.require("campaigns")
+    if key.quota_per_day:
+        Quotas(call.services.state, call.services.clock).take(key.name, key.quota_per_day)
+
+
 def get_campaign(call: Call) -> HttpResponse:
     from sesrelay.campaigns.model import campaign_view
     from sesrelay.campaigns.store import CampaignStore, is_campaign_id
 
+    call.require("campaigns")
     campaign_id = call.request.path_params.get("campaign_id", "")
     camp = None
     if is_campaign_id(campaign_id):

@@ -18,6 +18,7 @@ from sesrelay.sending.pipeline import Pipeline, SendRequest
 def _send_route(action: str, result_fields: tuple[str, ...]) -> Handler:
     def handler(call: Call) -> HttpResponse:
         request = call.request
+        scope = call.require(action)  # 403 before the body is even read
         raw_key = request.header("idempotency-key")
         key = check_key(raw_key) if raw_key is not None else None
         body = read_json_object(request)
@@ -36,7 +37,7 @@ def _send_route(action: str, result_fields: tuple[str, ...]) -> Handler:
                 key=key,
                 fingerprint=fingerprint(request.method, request.path, body),
             )
-        send = SendRequest(action, body, entry="http")
+        send = SendRequest(action, body, entry="http", key=scope, idempotency_key=key)
         return Pipeline(call.services).send(send, call.deadline, call.log, answer, guard)
 
     return handler
@@ -46,6 +47,7 @@ def _query_route(
     action: str, query_params: Callable[[Mapping[str, str]], dict[str, Any]]
 ) -> Handler:
     def handler(call: Call) -> HttpResponse:
+        call.require("read_all")  # SES's lists show every key's sends
         params = query_params(call.request.query)
         result = call.services.ses.call(action, params, call.deadline)
         call.log["ses_request_id"] = result.get("RequestId")

@@ -40,6 +40,7 @@ from sesrelay.http.router import (
     route,
 )
 from sesrelay.logs import LOGGER_NAME, mask_addresses, mask_email
+from sesrelay.records import DeliveryEvent
 from sesrelay.ses.addresses import EmailAddress
 from sesrelay.ses.rules import has_control_chars, has_lone_surrogate, rule_error
 
@@ -131,6 +132,17 @@ class SesEvent(BaseModel):
             return self.kind
         return None
 
+    def delivery_event(self) -> DeliveryEvent:
+        """The event as its send record keeps it."""
+        return DeliveryEvent(
+            event=self.kind if self.kind in KNOWN_EVENTS else "unknown",
+            timestamp=self.timestamp,
+            email=self.email,
+            reason=(self.reason or "")[:MAX_REASON_LOGGED] or None,
+            bounce_type=self.bounceType or None,  # Tencent sends "" where a field does not apply
+            link=self.link or None,
+        )
+
     def dedupe_key(self) -> str:
         raw = f"{self.message_id}|{self.email.lower()}|{self.kind}|{self.timestamp}|{self.link}"
         return KEY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
@@ -184,8 +196,15 @@ def ses_events(call: Call) -> HttpResponse:
     events, invalid, errors = parse_events(call.request.body)
     store = call.services.state
     counts = {"received": len(events) + invalid, "duplicates": 0, "blacklisted": 0}
+    records = call.services.records
     for event in events:
+        # Attached first (idempotently): a failure here answers 503 before the event is marked
+        # seen, so SES's retry attaches it.
+        if event.message_id:
+            records.add_event(event.message_id, event.delivery_event())
         first = store.claim(event.dedupe_key(), "1", EVENT_TTL_SECONDS) is None
+        if first and event.taskId:  # a SendEmail's callbacks say taskId 0
+            records.count_task_event(str(event.taskId), event.kind)
         fields: dict[str, Any] = {
             "event": event.kind if event.kind in KNOWN_EVENTS else "unknown",
             "email": mask_email(event.email),
