@@ -140,9 +140,13 @@ def test_the_banner_names_urls_key_and_a_curl_and_ends_with_listening(served: Se
     assert served.field("outbox:") == f"{emulator}/_emulator/outbox"
     key = served.field("API key (generated for this run):")
     assert re.fullmatch(r"sr_dev_[A-Za-z0-9_-]{32}", key)
-    curl = next(line.strip() for line in served.banner if line.strip().startswith("curl "))
-    assert f"{served.base}/v1/batch-tasks" in curl
-    assert f"Authorization: Bearer {key}" in curl
+    curls = [line.strip() for line in served.banner if line.strip().startswith("curl ")]
+    assert [re.findall(r" (http://\S+)", curl) for curl in curls] == [
+        [f"{served.base}/v1/emails"],
+        [f"{served.base}/v1/emails/<MessageId>"],
+        [f"{served.base}/v1/batch-tasks"],
+    ]  # send one mail, read it back, a batch task
+    assert all(f"Authorization: Bearer {key}" in curl for curl in curls)
     from sesrelay.emulator import DEFAULT_SECRET_KEY
 
     assert DEFAULT_SECRET_KEY not in "\n".join(served.banner)  # never print secret keys
@@ -165,8 +169,12 @@ def test_an_oversized_body_is_refused_before_it_is_read(served: Served) -> None:
 
 
 def test_the_printed_curl_sends_one_mail_per_group_member(served: Served) -> None:
-    """Runs the banner's curl line verbatim in bash (curl is on the test machines)."""
-    curl = next(line.strip() for line in served.banner if line.strip().startswith("curl "))
+    """Runs the banner's batch-task curl line verbatim in bash (curl is on the test machines)."""
+    curl = next(
+        line.strip()
+        for line in served.banner
+        if line.strip().startswith("curl ") and "/v1/batch-tasks" in line
+    )
     done = subprocess.run(
         ["bash", "-c", curl + " -w '\\n%{http_code}'"],
         capture_output=True, text=True, timeout=30, check=False,

@@ -1,6 +1,8 @@
 """`sesrelay serve`: the function behind a local HTTP server, run in-process, one function-URL
 event per request. Without Tencent credentials it embeds the SES emulator and generates a dev
-API key, so a first run needs no setup and is never an open relay."""
+API key, so a first run needs no setup and is never an open relay; the emulator posts its
+delivery callbacks to the server's own `/v1/ses-events/{token}`, so a send's events can be read
+back (`GET /v1/emails/{MessageId}`) as they would be from SES."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import errno
 import hashlib
 import http.client
 import json
+import os
+import re
 import secrets
 import signal
 import sys
@@ -28,6 +32,10 @@ if TYPE_CHECKING:
     from sesrelay.state import StateStore
 
 
+#: What a URL path segment carries as it is (RFC 3986 pchar, without percent-encoding).
+_PATH_SAFE = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")
+
+
 def run(
     host: str,
     port: int,
@@ -45,6 +53,7 @@ def run(
         raise SystemExit(f"sesrelay serve: invalid environment: {describe_error(exc)}") from None
     settings, emulator, notes = _ses(settings)
     settings, api_key = _api_keys(settings, notes)
+    settings, callbacks = _callback_token(settings, emulator, notes)
     store = None
     try:
         services = build_services(settings)
@@ -60,6 +69,8 @@ def run(
         _close(emulator, store)
         raise SystemExit(f"sesrelay serve: {listen_error(host, port, exc)}") from None
 
+    if emulator is not None and callbacks is not None:
+        notes.append(_wire_callbacks(emulator, server, *callbacks))
     stop = threading.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in signals}
@@ -152,6 +163,60 @@ def _api_keys(settings: Settings, notes: list[str]) -> tuple[Settings, str]:
     digest = hashlib.sha256(api_key.encode("ascii")).hexdigest()
     notes.append(f"API key (generated for this run): {api_key}")
     return settings.model_copy(update={"api_key_sha256": [digest]}), api_key
+
+
+def _callback_token(
+    settings: Settings, emulator: EmulatorServer | None, notes: list[str]
+) -> tuple[Settings, tuple[str, str] | None]:
+    """With the embedded emulator: the SES-events token (the variable the config names, or one
+    generated for this run and set as that variable) and what to say of it; None when the
+    callbacks cannot be received (the config file does not load). Real SES: nothing changes."""
+    if emulator is None:
+        return settings, None
+    from sesrelay.clock import SystemClock
+    from sesrelay.config.model import ConfigError
+    from sesrelay.gateway import UnconfiguredGateway
+    from sesrelay.http.routes.ses_events import DEFAULT_TOKEN_ENV
+    from sesrelay.wiring import Services
+
+    try:  # read as the function reads it
+        config = Services(settings, SystemClock(), UnconfiguredGateway()).config.ses_events
+    except ConfigError:
+        notes.append(
+            "delivery callbacks: off (the config file does not load; "
+            "`sesrelay config check` says why)"
+        )
+        return settings, None
+    # Without a `ses_events` section the route still takes callbacks at the default variable,
+    # recording them and blacklisting nothing.
+    name = config.token_env if config else DEFAULT_TOKEN_ENV
+    token = settings.secret(name)
+    if token is not None and not _PATH_SAFE.fullmatch(token):
+        # The route compares the path segment as received (still percent-encoded).
+        notes.append(
+            f"delivery callbacks: off ({name} holds characters a URL path segment cannot "
+            "carry as they are; use letters, digits, - _ . ~)"
+        )
+        return settings, None
+    if token is not None:
+        return settings, (token, f"token from {name}")
+    token = secrets.token_urlsafe(24)
+    # The rebuilt settings keep every field as it is and read the token as the function would,
+    # from its environment; the serve process's own os.environ is left alone.
+    values = settings.model_dump(exclude_unset=True)
+    settings = Settings(environ={**os.environ, name: token}, **values)
+    return settings, (token, f"{name} generated for this run")
+
+
+def _wire_callbacks(emulator: EmulatorServer, server: LocalServer, token: str, source: str) -> str:
+    """Points the emulator's callbacks at this server's SES-events route; the banner line, with
+    the token masked (it is a credential, like an API key the user set)."""
+    host, port = server.server_address[:2]
+    if host in ("", "0.0.0.0"):  # noqa: S104 (compared, not bound)
+        host = "127.0.0.1"  # a wildcard is where the server listens, not where to connect
+    route = f"http://{host!s}:{port}/v1/ses-events/"
+    emulator.set_callback_url(route + token)
+    return f"delivery callbacks: emulator -> {route}*** ({source})"
 
 
 def _close(emulator: EmulatorServer | None, store: StateStore | None) -> None:
