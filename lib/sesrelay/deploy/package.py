@@ -41,6 +41,7 @@ DEV_ONLY = (
     "sesrelay/deploy/",
     "sesrelay/config/check/",
     "sesrelay/campaigns/csv.py",
+    "sesrelay/templates/",
 )
 CONFIG_YAML = "sesrelay.yaml"
 CONFIG_JSON = "sesrelay.json"  # what the function reads first (settings.default_config_path)
