@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ["foundation", "http_api", "load", "campaigns"]
+SUITES = ["foundation", "http_api", "load", "campaigns", "memory"]
 
 
 def main() -> None:

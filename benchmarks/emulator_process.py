@@ -49,7 +49,11 @@ def emulator_process(rate_limit: int = 0) -> Iterator[RemoteEmulator]:
     _pin(0)
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
+        line = ""
+        for _ in range(20):  # the banner may say more (an inbox URL); "listening on" ends it
+            line = proc.stdout.readline().strip()
+            if line.startswith("listening on http://") or not line:
+                break
         if not line.startswith("listening on http://"):
             raise RuntimeError(f"the emulator did not start: {line!r}")
         yield RemoteEmulator(line.removeprefix("listening on "))
