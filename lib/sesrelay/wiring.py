@@ -1,5 +1,6 @@
 """The one place adapters are built: settings + clock -> Services, once per warm instance, with
-what the instance remembers between invocations (compiled webhook mappings, recipient groups)."""
+what the instance remembers between invocations (compiled webhook mappings, recipient groups,
+template names)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sesrelay.clock import Clock, SystemClock
 from sesrelay.gateway import SesGateway, UnconfiguredGateway
 from sesrelay.receivers import ReceiverCache
 from sesrelay.settings import Settings, packaged_config_path
+from sesrelay.template_names import TemplateCache
 
 if TYPE_CHECKING:
     from sesrelay.config.model import RelayConfig
@@ -30,6 +32,8 @@ class Services:
     #: Webhook source name -> its `when`/`send` mapping, compiled on the source's first delivery.
     webhook_mappings: dict[str, CompiledMapping] = field(default_factory=dict, repr=False)
     receivers: ReceiverCache = field(default_factory=ReceiverCache, repr=False)
+    #: Template name -> TemplateID, for jobs and mappings that name their template.
+    templates: TemplateCache = field(default_factory=TemplateCache, repr=False)
     #: The API keys (SESRELAY_API_KEY_SHA256's and sesrelay.yaml's), resolved on first use.
     api_keys: list[KeyScope] | None = field(default=None, repr=False)
     _records: RecordBook | None = field(default=None, repr=False)

@@ -186,4 +186,6 @@ def test_serve_forever_prints_the_listening_line_and_stops_on_a_signal(
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0
-    assert (out, err) == ("", "")
+    # After the listening line only the inbox line, then nothing: a clean stop prints no more.
+    assert out in ("", f"inbox: http://127.0.0.1:{port}/_emulator/ui\n")
+    assert err == ""

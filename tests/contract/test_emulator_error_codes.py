@@ -4,6 +4,7 @@ is the one generated from the code table."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -44,6 +45,9 @@ BATCH = {
 }
 DETAILS = {"ReceiverId": 200001, "Offset": 0, "Limit": 10}
 LATER = "2026-01-05 10:00:00"
+#: Html and Text of 2 MiB + 1 byte each: over the 4 MiB a template may hold, under 8 MiB sent.
+_HALF = base64.b64encode(b"x" * (2 * 1024 * 1024 + 1)).decode("ascii")
+BIG_CONTENT = {"Html": _HALF, "Text": _HALF}
 
 
 @pytest.fixture
@@ -177,6 +181,32 @@ ERROR_PATHS: list[tuple[str, dict[str, Any], str]] = [
     ("DeleteReceiver", {"ReceiverId": 0}, "MissingParameter.ReceiverIdNecessary"),
     ("ListEmailTemplates", {"Offset": 0, "Limit": 101}, "FailedOperation.InvalidLimit"),
     ("GetEmailTemplate", {"TemplateID": 5}, "InvalidParameterValue.TemplateNotExist"),
+    (
+        "CreateEmailTemplate",
+        {"TemplateName": "x", "TemplateContent": {"Html": "not base64!"}},
+        "InvalidParameterValue.TemplateContentIsWrong",
+    ),
+    (
+        "CreateEmailTemplate",
+        {"TemplateName": "x", "TemplateContent": {}},
+        "InvalidParameterValue.TemplateContentIsNULL",
+    ),
+    (
+        "CreateEmailTemplate",
+        {"TemplateName": " ", "TemplateContent": {"Text": "aGk="}},
+        "InvalidParameterValue.TemplateNameIllegal",
+    ),
+    (
+        "UpdateEmailTemplate",
+        {"TemplateID": 5, "TemplateName": "x", "TemplateContent": {"Text": "aGk="}},
+        "InvalidParameterValue.TemplateNotExist",
+    ),
+    (
+        "UpdateEmailTemplate",
+        {"TemplateID": 100001, "TemplateName": "", "TemplateContent": {"Text": "aGk="}},
+        "InvalidParameterValue.TemplateNameIsNULL",
+    ),
+    ("DeleteEmailTemplate", {}, "MissingParameter"),
     ("ListEmailAddress", {"Surprise": 1}, "UnknownParameter"),
     ("CreateCustomBlacklist", {"Emails": []}, "MissingParameter.EmailsNecessary"),
     (
@@ -286,6 +316,10 @@ FALLBACK_REQUESTS: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("UpdateCustomBlackList", "Id names no blacklist entry"): [
         {"Id": 77, "Email": "a@example.org"}
     ],
+    ("UpdateEmailTemplate", "content over 4 MiB (Html and Text decoded)"): [
+        {"TemplateID": 100001, "TemplateName": "welcome", "TemplateContent": BIG_CONTENT}
+    ],
+    ("DeleteEmailTemplate", "TemplateID names no template"): [{"TemplateID": 5}],
 }
 
 

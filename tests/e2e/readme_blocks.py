@@ -48,6 +48,8 @@ _COMMENT = re.compile(r"(?:^|\s)#\s?(.*)$")
 #: Entries of the checkout a block must not share with it (state, build output, caches).
 _NOT_LINKED = {".git", ".sesrelay", "build", "dist", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 _COPIED = ("sesrelay.yaml", "serverless.yml")
+#: Folders a block may write into: copied, so that a block never changes the checkout.
+_COPIED_TREES = ("templates",)
 #: Brings loopback up in the fresh namespace (SIOCGIFFLAGS, SIOCSIFFLAGS | IFF_UP), then runs
 #: the block; Python, so that no `ip` binary is needed.
 _BOOT = (
@@ -200,6 +202,8 @@ def workdir(tmp: Path) -> tuple[Path, dict[str, str]]:
     for entry in ROOT.iterdir():
         if entry.name in _COPIED:
             shutil.copy(entry, work / entry.name)
+        elif entry.name in _COPIED_TREES:
+            shutil.copytree(entry, work / entry.name)
         elif entry.name not in _NOT_LINKED:
             (work / entry.name).symlink_to(entry)
     # `sesrelay package` needs PyPI, so its block is not run; blocks that deploy get a stand-in

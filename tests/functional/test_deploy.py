@@ -9,8 +9,10 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -460,6 +462,133 @@ def test_refusals_before_any_call(
     assert project.counts() == Counter()
 
 
+# -- the templates folder -------------------------------------------------------------------------
+
+TEMPLATE_WRITES = ("CreateEmailTemplate", "UpdateEmailTemplate", "DeleteEmailTemplate")
+RECEIPT = "<!--\nsubject: Your receipt\n-->\n<p>Paid {{amount}}.</p>\n"
+
+
+def with_templates(project: Project) -> Path:
+    """The shipped folder (the emulator's seed has both templates) and one new template."""
+    folder = project.root / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    (folder / "receipt.html").write_text(RECEIPT, encoding="utf-8")
+    return folder
+
+
+def ses_writes(project: Project) -> dict[str, int]:
+    return {a: n for a, n in project.srv.call_counts("ses").items() if a in TEMPLATE_WRITES}
+
+
+def test_deploy_syncs_the_templates_after_the_function(project: Project) -> None:
+    folder = with_templates(project)
+    result = project.deploy()
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    plan = lines.index(f"templates in {folder} -> SES ap-guangzhou at {project.srv.url}:")
+    assert lines[plan + 1 : plan + 5] == [
+        "  create     template receipt  (new; Tencent reviews it)",
+        "  no change  template weekly-digest  (#100002, approved)",
+        "  no change  template welcome  (#100001, approved)",
+        "  keep       template pending-review  (#100003, under review; not in the folder: "
+        "--prune deletes it)",
+    ]
+    created = lines.index("  created    template receipt  (#100004, under review)")
+    assert plan < created < lines.index("deployed")
+    assert ses_writes(project) == {"CreateEmailTemplate": 1}  # a deploy never deletes
+    assert changes(Counter(), project.counts()) == {"CreateFunction": 1, "CreateTrigger": 3}
+    again = project.deploy()
+    assert again.code == 0, again.err
+    assert "no changes" in again.out
+    assert "  no change  template receipt  (#100004, under review; sends with it fail until " in (
+        again.out
+    )
+    assert ses_writes(project) == {"CreateEmailTemplate": 1}
+
+
+def test_a_dry_run_plans_the_templates_and_writes_nothing(project: Project) -> None:
+    with_templates(project)
+    result = project.deploy(dry_run=True)
+    assert result.code == 0, result.err
+    assert "  create     template receipt  (new; Tencent reviews it)" in result.out
+    assert "dry run: nothing was changed" in result.out
+    assert ses_writes(project) == {}
+    assert project.scf.functions() == []
+
+
+def test_a_template_change_alone_is_deployed(project: Project) -> None:
+    folder = with_templates(project)
+    assert project.deploy().code == 0
+    (folder / "welcome.txt").write_text("Hi {{name}}.\n", encoding="utf-8")
+    before = project.counts()
+    result = project.deploy()
+    assert result.code == 0, result.err
+    assert changes(before, project.counts()) == {}
+    assert "  update     template welcome  (#100001, approved; text changed, reviewed again)" in (
+        result.out
+    )
+    assert "  updated    template welcome  (#100001, under review)" in result.out
+    assert "deployed" in result.out
+    assert ses_writes(project) == {"CreateEmailTemplate": 1, "UpdateEmailTemplate": 1}
+
+
+def test_without_templates_ses_is_not_called(project: Project) -> None:
+    with_templates(project)
+    result = project.deploy(templates=None)
+    assert result.code == 0, result.err
+    assert "template" not in result.out
+    assert project.srv.call_counts("ses") == {}
+    missing = project.deploy(templates=Path("elsewhere"))
+    assert f"templates: no folder {project.root / 'elsewhere'}; SES templates left as they are" in (
+        missing.out
+    )
+    assert project.srv.call_counts("ses") == {}
+
+
+def test_a_broken_template_file_stops_the_deploy_before_any_call(project: Project) -> None:
+    folder = with_templates(project)
+    (folder / "receipt.html").write_text("<!--\nsubjet: typo\n-->\n<p>x</p>\n", encoding="utf-8")
+    result = project.deploy()
+    assert result.code == 1
+    said = [line for line in result.err.splitlines() if "unknown key 'subjet'" in line]
+    assert len(said) == 1, result.err  # once, though both the config check and the folder's see it
+    assert f"{folder / 'receipt.html'}: header: unknown key 'subjet'" in said[0]
+    assert project.counts() == Counter()
+    assert project.srv.call_counts("ses") == {}
+
+
+def test_a_rejected_template_fails_the_deploy_after_the_rest(project: Project) -> None:
+    with_templates(project)
+    reject = urllib.request.Request(
+        f"{project.srv.url}/_emulator/templates/reject",
+        json.dumps({"TemplateID": 100001, "ReviewReason": "spam words"}).encode(),
+        method="POST",
+    )
+    urllib.request.urlopen(reject, timeout=10).close()
+    result = project.deploy()
+    assert result.code == 1
+    assert "deployed" in result.out
+    assert "  created    template receipt  (#100004, under review)" in result.out
+    assert result.err.splitlines() == [
+        "sesrelay deploy: template welcome (#100001) was rejected: spam words; change it and "
+        "sync again to submit it for review"
+    ]
+    assert project.function()["Status"] == "Active"
+
+
+def test_unreadable_ses_templates_change_nothing(project: Project) -> None:
+    with_templates(project)
+    with EmulatorServer(port=0) as gone:
+        closed = gone.url
+    result = project.deploy(ses_endpoint=closed)
+    assert result.code == 1
+    assert result.err.startswith(
+        f"sesrelay deploy: cannot read the SES templates (SES ap-guangzhou at {closed}): "
+        "ClientNetworkError: the connection to SES was refused; nothing was changed"
+    )
+    assert changes(Counter(), project.counts()) == {}
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -497,6 +626,45 @@ def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
     url = first.stdout.rsplit("function URL: ", 1)[1].strip()
     assert url.startswith("https://1250000000-")
     assert url in second.stdout
+
+
+def test_the_cli_syncs_templates_unless_told_not_to(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_bytes((ROOT / "serverless.yml").read_bytes())
+    (tmp_path / "sesrelay.yaml").write_text(config_with_all_jobs(), encoding="utf-8")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "sesrelay-scf.zip").write_bytes(make_zip())
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "templates" / "receipt.html").write_text(RECEIPT, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SESRELAY_", "TENCENTCLOUD_"))}
+    env.update(VALUES)
+    env["PYTHONPATH"] = str(ROOT / "lib")
+    env["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
+    env["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
+    with EmulatorServer(rate_limit=None) as srv:
+        srv.add_service(ScfService(srv.clock, settle_seconds=0))
+        env["SESRELAY_SCF_ENDPOINT"] = srv.url
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "sesrelay", "deploy", *extra],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+                env=env,
+                timeout=120,
+            )
+            for extra in (["--dry-run"], ["--no-templates"], [])
+        ]
+        writes = {a: n for a, n in srv.call_counts("ses").items() if a in TEMPLATE_WRITES}
+        url = srv.url
+    planned, skipped, deployed = runs
+    assert planned.returncode == 0, planned.stderr
+    assert f"templates in templates -> SES ap-guangzhou at {url}:" in planned.stdout
+    assert "  create     template receipt  (new; Tencent reviews it)" in planned.stdout
+    assert skipped.returncode == 0, skipped.stderr
+    assert "template" not in skipped.stdout
+    assert deployed.returncode == 0, deployed.stderr
+    assert "  created    template receipt  (#100004, under review)" in deployed.stdout
+    assert writes == {"CreateEmailTemplate": 1}
 
 
 # -- reading what SCF reports ---------------------------------------------------------------------

@@ -508,10 +508,14 @@ def test_run_config_check_ok(tmp_path: Path) -> None:
         "needs at deploy: GITHUB_WEBHOOK_SECRET (set), for webhooks.github-releases.secret_env",
         "needs at deploy: STRIPE_WEBHOOK_SECRET (set), for webhooks.stripe-payments.secret_env",
         "needs at deploy: SESRELAY_SES_EVENTS_TOKEN (set), for ses_events.token_env",
+        f"TemplateData compared with the templates in {REPO}/templates/: 4 of 4 template send(s)",
     ]
     out = io.StringIO()
     assert run_config_check(SHIPPED, ENV, out, require_env=True) == 0
-    assert out.getvalue() == "ok: 3 jobs, 2 webhook sources; the 3 variable(s) it names are set\n"
+    assert out.getvalue().splitlines() == [
+        "ok: 3 jobs, 2 webhook sources; the 3 variable(s) it names are set",
+        f"TemplateData compared with the templates in {REPO}/templates/: 4 of 4 template send(s)",
+    ]
 
 
 def test_run_config_check_without_env_lists_the_needs_and_passes(tmp_path: Path) -> None:
@@ -525,6 +529,7 @@ def test_run_config_check_without_env_lists_the_needs_and_passes(tmp_path: Path)
         "needs at deploy: SESRELAY_SES_EVENTS_TOKEN (unset), for ses_events.token_env",
     ]
     assert "config check --env" in lines[4]
+    assert lines[5].startswith("TemplateData compared with the templates in ")
 
 
 def test_run_config_check_lists_problems_and_never_secret_values(tmp_path: Path) -> None:

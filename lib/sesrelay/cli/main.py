@@ -1,5 +1,5 @@
 """`sesrelay`: run the function locally, emulate SES, check the config, package and deploy to SCF,
-and send CSV campaigns."""
+sync and preview the SES templates kept in templates/, and send CSV campaigns."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from sesrelay.cli.campaign import add_campaign_parser
 from sesrelay.cli.local_env import EMULATOR_DEFAULT_PORT, default_to_local_emulator
+from sesrelay.cli.templates import add_templates_parser
 
 # The modules imported here load only the standard library, so `sesrelay --help` stays fast;
 # each command imports the relay (pydantic, the SDK) when it runs.
@@ -137,7 +138,8 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     local = Path("sesrelay.yaml")
     default = local if local.exists() else default_config_path()
     path = Path(args.file or os.environ.get("SESRELAY_CONFIG") or default)
-    return run_config_check(path, os.environ, sys.stdout, require_env=args.env)
+    templates = Path(args.templates) if args.templates else None
+    return run_config_check(path, os.environ, sys.stdout, require_env=args.env, templates=templates)
 
 
 def _cmd_package(args: argparse.Namespace) -> int:
@@ -169,6 +171,8 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         endpoint=args.endpoint,
         dry_run=args.dry_run,
         wait_seconds=args.wait,
+        templates=None if args.no_templates else Path(args.templates),
+        ses_endpoint=args.ses_endpoint,
     )
     return run_deploy(options, environ=os.environ, out=sys.stdout, err=sys.stderr)
 
@@ -189,7 +193,43 @@ def _add_config_parser(sub: Any) -> None:
         action="store_true",
         help="also require every variable the file names to be set, as `sesrelay deploy` does",
     )
+    check.add_argument(
+        "--templates",
+        metavar="DIR",
+        default=None,
+        help="the templates folder TemplateData is compared with (default: templates/ beside "
+        "the file)",
+    )
     check.set_defaults(func=_cmd_config_check)
+
+
+def _add_deploy_parser(sub: Any) -> None:
+    """`sesrelay deploy [--dry-run] ...`: the function to SCF, then the templates to SES."""
+    dep = sub.add_parser("deploy", help="deploy serverless.yml to SCF, then sync templates/")
+    dep.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    dep.add_argument("--file", default="serverless.yml", help="default: ./serverless.yml")
+    dep.add_argument("--config", default="sesrelay.yaml", help="jobs the timers name")
+    dep.add_argument("--zip", default="dist/sesrelay-scf.zip", help="from `sesrelay package`")
+    dep.add_argument(
+        "--endpoint",
+        default=None,
+        help="SCF API endpoint, e.g. an emulator http://127.0.0.1:PORT "
+        "(default: $SESRELAY_SCF_ENDPOINT, else scf.tencentcloudapi.com)",
+    )
+    dep.add_argument("--wait", type=float, default=300.0, help="seconds to wait for Active")
+    dep.add_argument(
+        "--templates",
+        default="templates",
+        help="the templates folder to sync (default: ./templates)",
+    )
+    dep.add_argument("--no-templates", action="store_true", help="leave SES templates alone")
+    dep.add_argument(
+        "--ses-endpoint",
+        default=None,
+        help="SES API endpoint for the templates (default: --endpoint when it is a loopback "
+        "emulator, else the SES host of the function's SESRELAY_SES_REGION)",
+    )
+    dep.set_defaults(func=_cmd_deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,20 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     pkg.add_argument("--pip-cache", default=None, help="pip's wheel cache directory")
     pkg.set_defaults(func=_cmd_package)
 
-    dep = sub.add_parser("deploy", help="deploy serverless.yml to SCF with the official SDK")
-    dep.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    dep.add_argument("--file", default="serverless.yml", help="default: ./serverless.yml")
-    dep.add_argument("--config", default="sesrelay.yaml", help="jobs the timers name")
-    dep.add_argument("--zip", default="dist/sesrelay-scf.zip", help="from `sesrelay package`")
-    dep.add_argument(
-        "--endpoint",
-        default=None,
-        help="SCF API endpoint, e.g. an emulator http://127.0.0.1:PORT "
-        "(default: $SESRELAY_SCF_ENDPOINT, else scf.tencentcloudapi.com)",
-    )
-    dep.add_argument("--wait", type=float, default=300.0, help="seconds to wait for Active")
-    dep.set_defaults(func=_cmd_deploy)
-
+    _add_deploy_parser(sub)
+    add_templates_parser(sub)
     add_campaign_parser(sub)
     return parser
 

@@ -1,6 +1,7 @@
-"""What `sesrelay serve` prints once it listens: where the function, SES and the state are, the
-API key to use, copy-pasteable curls (send one mail, read it back, a batch task); the last line
-tells scripts the server is ready."""
+"""What `sesrelay serve` prints once it listens: where the function, SES and the state are (with
+the embedded emulator, its outbox and its inbox page for a browser), the API key to use,
+copy-pasteable curls (send one mail, read it back, a batch task); the last line tells scripts
+the server is ready."""
 
 from __future__ import annotations
 
@@ -85,6 +86,7 @@ def banner(
     lines.append(f"state: {redact_state_url(default_state_url(settings))}")
     if emulator is not None:
         lines.append(f"outbox: {emulator.url}/_emulator/outbox")
+        lines.append(f"inbox: {emulator.inbox_url}")
     else:
         lines.append(
             "(the demos' sender, recipient, TemplateID and ReceiverId are the emulator's; "

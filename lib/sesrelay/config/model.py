@@ -10,7 +10,9 @@ jobs:                                # timer jobs, named by a tick's Message {"j
   <name>:                            # [A-Za-z0-9_-]{1,64}
     action: SendEmail | BatchSendEmail | FinishCampaigns   # the last takes no params
     params: {...}                    # SES parameters exactly as Tencent spells them; strings may
-                                     # hold {{tick.date}} etc. (see sesrelay.config.ticks)
+                                     # hold {{tick.date}} etc. (see sesrelay.config.ticks);
+                                     # Template.TemplateName may replace Template.TemplateID
+                                     # (looked up by ListEmailTemplates: sesrelay.template_names)
     receiver_group: <group name>     # BatchSendEmail only: looked up as ReceiverId (ListReceivers);
                                      # params must not also set ReceiverId
     timezone: Asia/Shanghai          # IANA zone of the tick values (default: UTC+8, as SCF cron)
@@ -25,7 +27,7 @@ webhooks:                            # POST /v1/webhooks/{source}
     when: "<JMESPath>"               # optional filter over {headers, query, body}; falsy: ignored
     send:                            # every string leaf is a JMESPath expression (webhooks.mapping)
       action: SendEmail | BatchSendEmail
-      <SES field>: "<JMESPath>"
+      <SES field>: "<JMESPath>"       # Template.TemplateName may replace Template.TemplateID
 ses_events:                          # optional: POST /v1/ses-events/{token}
   token_env: SESRELAY_SES_EVENTS_TOKEN
   blacklist_on: []                   # subset of hard_bounce, soft_bounce, spamreport, dropped
@@ -68,6 +70,7 @@ from sesrelay.config.fields import (
 from sesrelay.errors import ConfigError as ConfigError  # noqa: PLC0414
 from sesrelay.errors import ConfigProblem as ConfigProblem  # noqa: PLC0414
 from sesrelay.ses.validation import model_in
+from sesrelay.template_names import BOTH_GIVEN, TEMPLATE_NAME
 from sesrelay.webhooks import SCHEMES, GenericHmacOptions
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -93,6 +96,19 @@ class JobConfig(ConfigModel):
     params: dict[str, Any] = Field(default_factory=dict)
     receiver_group: Text | None = None
     timezone: Text = DEFAULT_TIMEZONE
+
+    @field_validator("params")
+    @classmethod
+    def _template_by_id_or_name(cls, value: dict[str, Any]) -> dict[str, Any]:
+        template = value.get("Template")
+        if not isinstance(template, dict) or TEMPLATE_NAME not in template:
+            return value
+        if "TemplateID" in template:
+            raise rule(BOTH_GIVEN)
+        name = template[TEMPLATE_NAME]
+        if not isinstance(name, str) or not name.strip():
+            raise rule("Template.TemplateName must be the name of a template (text)")
+        return value
 
     @field_validator("receiver_group")
     @classmethod

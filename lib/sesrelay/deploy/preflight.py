@@ -1,7 +1,7 @@
 """What `sesrelay deploy` checks before any API call, every problem at once: serverless.yml, the
 `${env:NAME}` values it takes from the deployer's environment, sesrelay.yaml as `sesrelay config
 check --env` checks it (against the environment the function will have, which is what it reads
-its secrets from), and the zip.
+its secrets from), the zip, and the `templates/` folder (when it exists and is not skipped).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from sesrelay.deploy import variables
 from sesrelay.deploy.converge import DeployError
 from sesrelay.deploy.serverless_loader import ServerlessFileError, load_serverless
 from sesrelay.deploy.serverless_model import ServerlessFile
+from sesrelay.errors import ConfigError
+from sesrelay.templates.folder import TemplateFile, load_folder
 
 if TYPE_CHECKING:
     from sesrelay.config.check import ConfigReport
@@ -39,13 +41,25 @@ class Checked:
     spec: ServerlessFile
     env: variables.ResolvedEnvironment
     zip_bytes: bytes
+    #: the folder's templates; None when the folder is skipped or does not exist
+    templates: list[TemplateFile] | None = None
 
 
 def preflight(
-    serverless: Path, config: Path, zip_path: Path, environ: Mapping[str, str]
+    serverless: Path,
+    config: Path,
+    zip_path: Path,
+    environ: Mapping[str, str],
+    templates: Path | None = None,
 ) -> Checked:
     """Every check, every problem; PreflightError lists them."""
     lines: list[str] = []
+    wanted, folder_lines = None, []
+    if templates is not None and templates.is_dir():
+        try:
+            wanted = load_folder(templates)
+        except ConfigError as exc:
+            folder_lines = [str(problem) for problem in exc.problems]
     spec: ServerlessFile | None = None
     env: variables.ResolvedEnvironment | None = None
     try:
@@ -57,6 +71,8 @@ def preflight(
         lines += found
     else:  # the function's environment is unknown: the file alone
         lines += [f"{config}: {problem}" for problem in _config_report(config, {}).problems]
+    # The config check may have said these already (it reads the folder beside sesrelay.yaml).
+    lines += [line for line in folder_lines if not any(line in said for said in lines)]
     zip_bytes = b""
     try:
         zip_bytes = read_zip(zip_path, spec.inputs.handler if spec else None)
@@ -64,7 +80,7 @@ def preflight(
         lines.append(str(exc))
     if lines or spec is None or env is None:
         raise PreflightError(lines)
-    return Checked(spec, env, zip_bytes)
+    return Checked(spec, env, zip_bytes, wanted)
 
 
 def _environment(

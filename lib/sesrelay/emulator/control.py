@@ -1,5 +1,5 @@
 """The unsigned `/_emulator/*` endpoints: faults, clock, reset, call counts, event callbacks,
-services' own.
+what the inbox page reads (inbox, tasks, receivers, templates: `ui/views`), services' own.
 
 Plain JSON over HTTP so any tool (curl, urllib, another language's tests) can drive the emulator.
 """
@@ -13,6 +13,7 @@ from typing import Any
 from sesrelay.emulator.core import EmulatorCore
 from sesrelay.emulator.faults import FaultSpecError, make_fault
 from sesrelay.emulator.timeline import parse_iso
+from sesrelay.emulator.ui import views
 
 PREFIX = "/_emulator"
 _ROUTES = {
@@ -22,6 +23,16 @@ _ROUTES = {
     "/_emulator/calls": ("GET",),
     "/_emulator/callbacks": ("GET", "POST"),
     "/_emulator/callbacks/flush": ("POST",),
+    "/_emulator/inbox": ("GET",),
+    "/_emulator/tasks": ("GET",),
+    "/_emulator/receivers": ("GET",),
+    "/_emulator/templates": ("GET",),
+}
+_MAIL = "/_emulator/inbox/"
+_VIEWS = {
+    "/_emulator/tasks": views.tasks,
+    "/_emulator/receivers": views.receivers,
+    "/_emulator/templates": views.templates,
 }
 #: how long `POST /_emulator/callbacks/flush` may wait, at most and by default
 MAX_FLUSH_SECONDS = 60.0
@@ -104,6 +115,21 @@ def _flush(core: EmulatorCore, body: bytes) -> dict[str, Any]:
     return {**core.callbacks.status(), "drained": drained}
 
 
+def _view(core: EmulatorCore, method: str, path: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """The JSON the inbox page reads (`ui/views`)."""
+    if path.startswith(_MAIL) and method != "GET":
+        raise ControlError(405, f"{path} accepts GET", ("GET",))
+    core.tick()  # tasks that came due have sent their mail
+    try:
+        if path == "/_emulator/inbox":
+            return views.inbox(core, query)
+        if path.startswith(_MAIL):
+            return views.mail(core, path.removeprefix(_MAIL))
+        return _VIEWS[path](core)
+    except views.ViewError as err:
+        raise ControlError(err.status, err.message) from None
+
+
 def handle(
     core: EmulatorCore, method: str, path: str, query: Mapping[str, str], body: bytes
 ) -> tuple[int, Any, tuple[str, ...]]:
@@ -126,6 +152,8 @@ def handle(
             return 200, _callbacks(core, method, body), ()
         if path == "/_emulator/callbacks/flush":
             return 200, _flush(core, body), ()
+        if path == "/_emulator/inbox" or path in _VIEWS or path.startswith(_MAIL):
+            return 200, _view(core, method, path, query), ()
         core.tick()  # lazily due tasks and uploads show up in what services report
         with core.lock:
             for service in core.services.values():

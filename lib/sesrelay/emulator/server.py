@@ -1,28 +1,55 @@
 """EmulatorServer, a running emulator (SES, and SCF when added) on loopback for tests and tools,
-and serve_forever, the `sesrelay emulator` process."""
+with its inbox page at `/_emulator/ui`; and serve_forever, the `sesrelay emulator` process."""
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from sesrelay.clock import Clock
 from sesrelay.emulator.callbacks import CallbackQueue
 from sesrelay.emulator.core import EmulatorCore
 from sesrelay.emulator.faults import make_fault
-from sesrelay.emulator.httpd import LoopbackServer
+from sesrelay.emulator.httpd import MAX_BODY_BYTES, LoopbackServer, _Handler
 from sesrelay.emulator.protocol import Service
 from sesrelay.emulator.ses.seed import load_seed
 from sesrelay.emulator.ses.service import SesService
 from sesrelay.emulator.timeline import BusinessClock
+from sesrelay.emulator.ui import pages
 
 # Public, fake credentials: the emulator guards nothing, it checks that clients sign correctly.
 DEFAULT_SECRET_ID = "AKIDsesrelayEMULATOR0000000000000000"  # noqa: S105
 DEFAULT_SECRET_KEY = "sesrelay-emulator-secret-key-0000"  # noqa: S105
+
+
+class _InboxHandler(_Handler):
+    """The emulator's request handler, plus the inbox page's routes: HTML, CSS, JavaScript and
+    downloads, which the JSON-only control endpoints cannot answer (`ui/pages`)."""
+
+    def _dispatch(self, method: str) -> None:
+        path = urlsplit(self.path).path
+        if not pages.is_ui_path(path):
+            super()._dispatch(method)
+            return
+        if self._read_body(MAX_BODY_BYTES) is None:  # read, so the next request can be
+            self._send(self._too_large(path, MAX_BODY_BYTES))
+            return
+        reply, headers = pages.respond(self.server.core, method, path)
+        self._send(reply, headers)
+
+
+class _InboxServer(LoopbackServer):
+    """The loopback server, answering with `_InboxHandler`."""
+
+    def __init__(self, address: tuple[str, int], core: EmulatorCore) -> None:
+        super().__init__(address, core)
+        self.RequestHandlerClass = _InboxHandler
 
 
 class EmulatorServer:
@@ -31,6 +58,7 @@ class EmulatorServer:
     Point the SDK at it with `HttpProfile(endpoint=srv.endpoint, protocol="http")`. With a
     `callback_url` (or `set_callback_url` later) every mail it sends posts the mailbox
     simulator's delivery events there, as SES posts its callbacks (`ses/simulator.py`).
+    A browser shows what it holds at `inbox_url`.
     """
 
     def __init__(
@@ -70,7 +98,7 @@ class EmulatorServer:
 
     def start(self) -> EmulatorServer:
         if self._httpd is None:
-            self._httpd = LoopbackServer((self._host, self._wanted_port), self.core)
+            self._httpd = _InboxServer((self._host, self._wanted_port), self.core)
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
                 kwargs={"poll_interval": 0.02},  # how long stop() may wait for the loop
@@ -111,6 +139,11 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         return f"http://{self.endpoint}"
+
+    @property
+    def inbox_url(self) -> str:
+        """The inbox page: every mail accepted, newest first, updated as mail arrives."""
+        return self.url + pages.PREFIX
 
     # -- inspection and control (the same as the /_emulator endpoints) -------------------------
 
@@ -178,7 +211,8 @@ def serve_forever(
     rate_limit: int | None = 20,
     callback_url: str | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM; prints `listening on http://HOST:PORT` once ready."""
+    """Run until SIGINT/SIGTERM; prints `listening on http://HOST:PORT` once ready (the first line:
+    scripts wait for it), then `inbox: http://HOST:PORT/_emulator/ui`."""
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -203,7 +237,9 @@ def serve_forever(
     srv.add_service(ScfService(srv.clock))
     try:
         srv.start()
-        print(f"listening on {srv.url}", flush=True)
+        # One write: a reader of the first line gets both lines in one piece, never half of one.
+        sys.stdout.write(f"listening on {srv.url}\ninbox: {srv.inbox_url}\n")
+        sys.stdout.flush()
         while not stop.wait(0.5):
             pass
     finally:

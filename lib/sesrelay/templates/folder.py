@@ -12,7 +12,8 @@ id: 100001
 - `subject`: the Subject callers are expected to send with it (SES takes the Subject from each
   request; the header keeps it next to the body for previews and checks). Optional.
 - `id`: the TemplateID the template has in the account, where it is known. Optional; `sync`
-  finds templates by name.
+  finds templates by name, uses `id` only to choose among account templates of the same name,
+  and says so when the account's TemplateID differs (IDs differ between accounts).
 - The template's name is the file name without `.html` (SES's TemplateName).
 
 Everything after the header is the HTML part, as SES will store it (a final newline is dropped,
@@ -53,6 +54,11 @@ class TemplateFile:
         return frozenset(name for names in found for name in names)
 
 
+def is_template_name(name: str) -> bool:
+    """A name a template file may have (and so a name `sync` gives SES)."""
+    return _NAME_RE.fullmatch(name) is not None
+
+
 def load_folder(root: Path) -> list[TemplateFile]:
     """The templates of `root` (a `templates/` folder), sorted by name; ConfigError lists every
     problem of every file. A folder that does not exist holds no templates."""
@@ -76,7 +82,7 @@ def load_folder(root: Path) -> list[TemplateFile]:
 def load_file(path: Path) -> TemplateFile:
     """One `<name>.html` (and its `<name>.txt`, if any); ConfigError says what is wrong."""
     where = str(path)
-    if not _NAME_RE.fullmatch(path.stem):
+    if not is_template_name(path.stem):
         raise ConfigError(
             [ConfigProblem(where, "the file name must be 1 to 64 letters, digits, '_' or '-'")]
         )

@@ -25,6 +25,7 @@ from sesrelay.gateway import SEND_ACTIONS
 from sesrelay.sending.once import SendOnce
 from sesrelay.sending.outcome import IdempotencyInProgress, SendKind, SendOutcome
 from sesrelay.sending.pipeline import Pipeline, SendRequest, logged_failure
+from sesrelay.template_names import TEMPLATE_GONE
 from sesrelay.wiring import Services
 
 #: How long a finished tick is remembered: far beyond SCF's retry window (6 h by default).
@@ -69,6 +70,7 @@ def resolve_message(
             services.ses,
             deadline,
             services.receivers,
+            services.templates,
         )
         return action, params, f"job:{name}"
     inline_action = data.get("action")
@@ -115,6 +117,8 @@ class TickReply:
     def _ses_failure(self, error: SesError) -> dict[str, Any]:
         if error.code == RECEIVER_GONE:
             self.services.receivers.clear()  # look the group names up again next time
+        if error.code in TEMPLATE_GONE:
+            self.services.templates.clear()  # and the template names
         self.fields["code"] = error.code
         self.fields["ses_request_id"] = error.request_id
         if error.retryable:

@@ -1,5 +1,6 @@
 """Timer jobs at run time: a tick's `Time` read, a job's params rendered for it (config.ticks),
-its recipient group looked up as a ReceiverId (ListReceivers) and remembered per warm instance."""
+its recipient group looked up as a ReceiverId (ListReceivers) and its template name as a
+TemplateID (ListEmailTemplates), both remembered per warm instance."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sesrelay.config.ticks import render_job_params
 from sesrelay.errors import FieldError, InvalidInput
 from sesrelay.gateway import SesGateway
 from sesrelay.receivers import ReceiverCache, iter_receivers
+from sesrelay.template_names import TemplateCache, resolve_template_name
 
 if TYPE_CHECKING:
     from sesrelay.config.model import RelayConfig
@@ -70,10 +72,11 @@ def resolve_job(
     ses: SesGateway,
     deadline: Deadline,
     cache: ReceiverCache,
+    templates: TemplateCache | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """(action, raw SES params) of job `name` for the tick at `tick_time`; InvalidInput if unusable.
 
-    Raises SesError as the gateway does when the recipient group lookup fails.
+    Raises SesError as the gateway does when the recipient group or template lookup fails.
     """
     job = config.jobs.get(name)
     if job is None:
@@ -83,4 +86,6 @@ def resolve_job(
     params = render_job_params(name, job, tick_time)
     if job.receiver_group is not None:
         params["ReceiverId"] = resolve_receiver_id(name, job.receiver_group, ses, deadline, cache)
+    field = f"jobs.{name}.params.Template.TemplateName"
+    params = resolve_template_name(params, ses, deadline, templates or TemplateCache(), field)
     return job.action, params

@@ -3,7 +3,8 @@
 Expressions run over `{"headers": {lower-case name: value}, "query": {...}, "body": ...}`, the
 document `webhooks.document` builds from a delivery. In `send`, every string leaf is an
 expression (literal text is a JMESPath raw string, `'like this'`); numbers and booleans are
-literals; mappings and lists recurse. A null field or list item is left out.
+literals; mappings and lists recurse. A null field or list item is left out. Besides the SES
+fields, `Template.TemplateName` may stand in for `Template.TemplateID` (sesrelay.template_names).
 
 A source is read through the small protocol below rather than the config model, so this module
 sits below the config package (the config models import the verifiers of this package).
@@ -20,8 +21,10 @@ from pydantic import BaseModel
 
 from sesrelay.errors import ConfigError, ConfigProblem, FieldError, InvalidInput
 from sesrelay.ses.batch_send_email import BatchSendEmailParams
+from sesrelay.ses.data_types import Template
 from sesrelay.ses.send_email import SendEmailParams
 from sesrelay.ses.validation import model_in
+from sesrelay.template_names import BOTH_GIVEN, TEMPLATE_NAME
 
 ROOT_KEYS = ("headers", "query", "body")
 _MODELS: dict[str, type[BaseModel]] = {
@@ -210,9 +213,12 @@ def _compile_node(path: str, value: object, field: Any, problems: list[ConfigPro
         return _Literal(value)
     if isinstance(value, dict):
         nodes: dict[str, _Node] = {}
+        by_name = model is Template and TEMPLATE_NAME in value  # the relay's own field
+        if by_name and "TemplateID" in value:
+            problems.append(ConfigProblem(f"{path}.{TEMPLATE_NAME}", BOTH_GIVEN))
         for key, item in value.items():
             child = model.model_fields.get(str(key)) if model is not None else None
-            if model is not None and child is None:
+            if model is not None and child is None and not (by_name and key == TEMPLATE_NAME):
                 owner = str(getattr(model, "ses_name", "")) or model.__name__
                 problems.append(_unknown_field(f"{path}.{key}", model, owner))
             nodes[str(key)] = _compile_node(f"{path}.{key}", item, child, problems)

@@ -1,6 +1,7 @@
 """`sesrelay config check [--env]`: every problem of a config file at once (`core`), whether each
-webhook mapping can yield a complete send (`send`), and the variables the file names
-(`environment`): information by default, required with `--env` and by `sesrelay deploy`.
+webhook mapping can yield a complete send (`send`), whether each send's TemplateData matches its
+template in the `templates/` folder beside the file (`templates`), and the variables the file
+names (`environment`): information by default, required with `--env` and by `sesrelay deploy`.
 
 A development tool: the function only loads the file (config.model), so the zip leaves this out.
 """
@@ -18,11 +19,18 @@ __all__ = ["ConfigReport", "Need", "check_config", "inspect_config", "run_config
 
 
 def run_config_check(
-    path: Path, environ: Mapping[str, str], out: TextIO, *, require_env: bool = False
+    path: Path,
+    environ: Mapping[str, str],
+    out: TextIO,
+    *,
+    require_env: bool = False,
+    templates: Path | None = None,
 ) -> int:
     """The command: one line per problem, the variables the file needs (unless `require_env`,
-    which counts the unset ones as problems), then a summary; 1 if any problem."""
-    report = inspect_config(path, environ)
+    which counts the unset ones as problems), then a summary; 1 if any problem. A file without
+    problems ends with how much TemplateData was compared with the `templates` folder
+    (default: `templates/` beside the file)."""
+    report = inspect_config(path, environ, templates=templates)
     problems = report.with_env() if require_env else report.problems
     for problem in problems:
         print(str(problem), file=out)
@@ -34,18 +42,20 @@ def run_config_check(
     jobs = len(report.job_names or ())
     summary = f"ok: {jobs} jobs, {report.sources} webhook sources"
     variables = sorted({need.name for need in report.needs})
-    if require_env:
-        if variables:
-            summary += f"; the {len(variables)} variable(s) it names are set"
-        print(summary, file=out)
-        return 0
+    if require_env and variables:
+        summary += f"; the {len(variables)} variable(s) it names are set"
     print(summary, file=out)
-    _print_needs(report, out)
-    if report.unmet:
-        print(
-            "set them before deploying: `sesrelay deploy` and `config check --env` require them",
-            file=out,
-        )
+    if not require_env:
+        _print_needs(report, out)
+        if report.unmet:
+            print(
+                "set them before deploying: `sesrelay deploy` and `config check --env` require "
+                "them",
+                file=out,
+            )
+    coverage = report.templates.describe() if report.templates else None
+    if coverage:
+        print(coverage, file=out)
     return 0
 
 

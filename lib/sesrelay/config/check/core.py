@@ -1,6 +1,7 @@
 """Every problem of a config file at once, as the function would meet them: the file's shape, then
 each job and source in depth (jobs that pass the SES rules, expressions that compile, mappings
-that can yield a complete send), and the variables the file names.
+that can yield a complete send, TemplateData that matches the `templates/` folder), and the
+variables the file names.
 
 Each entry is checked part by part, so one broken part (an unknown scheme, a typo in a key) hides
 neither the other problems of that entry nor those of the others.
@@ -20,6 +21,13 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sesrelay.config.check.environment import Environment, Need, State, simple_need
 from sesrelay.config.check.keys import api_key_problems
 from sesrelay.config.check.send import send_problems
+from sesrelay.config.check.templates import (
+    Coverage,
+    TemplateCheck,
+    default_folder,
+    job_template,
+    mapping_template,
+)
 from sesrelay.config.fields import EnvName, SecretEnvNames
 from sesrelay.config.model import (
     FINISH_CAMPAIGNS,
@@ -37,6 +45,7 @@ from sesrelay.sending import pipeline as sending
 from sesrelay.ses.fields import CONTEXT_ALLOW_SIMPLE
 from sesrelay.ses.models import BatchSendEmailParams, SendEmailParams
 from sesrelay.ses.validation import parse_request
+from sesrelay.template_names import TEMPLATE_NAME
 from sesrelay.webhooks.mapping import compile_mapping
 from sesrelay.webhooks.standard import secret_key
 
@@ -64,6 +73,8 @@ class ConfigReport:
     #: the names of `jobs:`, None when the file could not be read
     job_names: frozenset[str] | None = None
     sources: int = 0
+    #: how many template sends were compared with the templates folder
+    templates: Coverage | None = None
 
     def with_env(self) -> list[ConfigProblem]:
         """The problems, each unmet need included (`config check --env`)."""
@@ -78,8 +89,11 @@ class _Source:
     send: SendSpec
 
 
-def inspect_config(path: Path, environ: Mapping[str, str]) -> ConfigReport:
-    """The config at `path`, checked with `environ` (see ConfigReport)."""
+def inspect_config(
+    path: Path, environ: Mapping[str, str], *, templates: Path | None = None
+) -> ConfigReport:
+    """The config at `path`, checked with `environ` (see ConfigReport); TemplateData is compared
+    with the `templates` folder (default: `templates/` beside the file)."""
     try:
         data = read_config_data(path)
     except ConfigError as exc:
@@ -94,16 +108,17 @@ def inspect_config(path: Path, environ: Mapping[str, str]) -> ConfigReport:
     data = data or {}
     env = Environment(environ)
     problems += env.problems
+    check = TemplateCheck(templates if templates is not None else default_folder(path))
     needs: list[Need] = []
     jobs, sources = _entries(data, "jobs"), _entries(data, "webhooks")
     for name, raw in jobs:
         job = _lenient(JobConfig, raw)
         if job is not None:
-            problems += _job_problems(name, job, env)
+            problems += _job_problems(name, job, env, check)
             if isinstance(job.params.get("Simple"), dict):
                 needs.append(simple_need(f"jobs.{name}.params.Simple"))
     for name, raw in sources:
-        found, named = _webhook_problems(name, raw, env)
+        found, named = _webhook_problems(name, raw, env, check)
         problems += found
         needs += named
     found, named = _ses_events_problems(data.get("ses_events"), env)
@@ -112,16 +127,21 @@ def inspect_config(path: Path, environ: Mapping[str, str]) -> ConfigReport:
     found, named = api_key_problems(data.get("api_keys"), env)
     problems += found
     needs += named
+    problems += check.problems
     names = frozenset(name for name, _ in jobs)
-    return ConfigReport(problems, needs, env.unmet(needs), names, len(sources))
+    return ConfigReport(problems, needs, env.unmet(needs), names, len(sources), check.coverage)
 
 
 def check_config(
-    path: Path, environ: Mapping[str, str], *, require_env: bool = False
+    path: Path,
+    environ: Mapping[str, str],
+    *,
+    require_env: bool = False,
+    templates: Path | None = None,
 ) -> list[ConfigProblem]:
     """Every problem of the config at `path`; with `require_env`, every variable it names must
     be set too (unset ones are otherwise only needs, see ConfigReport)."""
-    report = inspect_config(path, environ)
+    report = inspect_config(path, environ, templates=templates)
     return report.with_env() if require_env else report.problems
 
 
@@ -147,7 +167,9 @@ def _lenient(model: type[ModelT], raw: object) -> ModelT | None:
         return None
 
 
-def _job_problems(name: str, job: JobConfig, env: Environment) -> list[ConfigProblem]:
+def _job_problems(
+    name: str, job: JobConfig, env: Environment, check: TemplateCheck
+) -> list[ConfigProblem]:
     if job.action == FINISH_CAMPAIGNS:
         if job.params or job.receiver_group is not None:
             return [ConfigProblem(f"jobs.{name}", "FinishCampaigns takes no params")]
@@ -158,12 +180,15 @@ def _job_problems(name: str, job: JobConfig, env: Environment) -> list[ConfigPro
         params = render_job_params(name, job, SAMPLE_TICK)
     except InvalidInput as exc:
         return [ConfigProblem(error.field, error.message) for error in exc.errors]
+    prefix = f"jobs.{name}.params"
+    found = check.compare(prefix, job_template(params))
     if job.receiver_group is not None:
         params["ReceiverId"] = 1  # resolved at run time
-    prefix = f"jobs.{name}.params"
-    return _ses_problems(prefix, job.action, params, env) + _message_size_problems(
-        prefix, job.action, params
-    )
+    template = params.get("Template")
+    if isinstance(template, dict) and template.pop(TEMPLATE_NAME, None) is not None:
+        template["TemplateID"] = 1  # looked up by name at run time
+    found += _ses_problems(prefix, job.action, params, env)
+    return found + _message_size_problems(prefix, job.action, params)
 
 
 def _ses_problems(
@@ -211,7 +236,7 @@ def _message_size_problems(prefix: str, action: str, params: dict[str, Any]) -> 
 
 
 def _webhook_problems(
-    name: str, raw: object, env: Environment
+    name: str, raw: object, env: Environment, check: TemplateCheck
 ) -> tuple[list[ConfigProblem], list[Need]]:
     """A source's secrets and its mapping, each checked if its own shape is right, whatever the
     state of the rest of the source (an unknown scheme, an unknown key)."""
@@ -243,6 +268,7 @@ def _webhook_problems(
     except ConfigError as exc:
         problems += [ConfigProblem(f"{prefix}.{p.path}", p.message) for p in exc.problems]
     found, named = send_problems(f"{prefix}.send", send, env)
+    found += check.compare(f"{prefix}.send", mapping_template(send.fields))
     return problems + found, needs + named
 
 

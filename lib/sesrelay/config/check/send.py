@@ -10,6 +10,8 @@ maybe (anything that reads the delivery). Then:
   SendEmail, no recipient field at all: every delivery would be refused, so it is a problem;
 - constant fields are held to the SES rules and the sender allowlist as they stand;
 - Simple content needs SESRELAY_ALLOW_SIMPLE=true: a need, and a problem if it is set otherwise.
+
+A `Template.TemplateName` stands for the TemplateID it is looked up as when a delivery arrives.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sesrelay.ses.fields import CONTEXT_ALLOW_SIMPLE
 from sesrelay.ses.models import BatchSendEmailParams, SendEmailParams
 from sesrelay.ses.send_email import SIMPLE_REFUSED
 from sesrelay.ses.validation import model_in
+from sesrelay.template_names import TEMPLATE_NAME
 
 _MODELS: dict[str, type[BaseModel]] = {
     "SendEmail": SendEmailParams,
@@ -67,6 +70,13 @@ def classify(value: object) -> Yield:
     return MAYBE  # not an expression: webhooks.mapping reports it; no second problem here
 
 
+def constant_of(value: object) -> object | None:
+    """The value the mapping node `value` always yields; None when it reads the delivery or is
+    always left out."""
+    part = classify(value) if value is not None else NEVER
+    return part.value if isinstance(part, _Constant) else None
+
+
 def _expression(text: str) -> Yield:
     import jmespath  # type: ignore[import-untyped,unused-ignore]
 
@@ -102,9 +112,9 @@ def send_problems(
 ) -> tuple[list[ConfigProblem], list[Need]]:
     """The problems of a source's `send:` at `prefix` (`webhooks.<name>.send`), and its needs."""
     model = _MODELS[send.action]
-    fields = send.fields
+    fields, problems = _by_template_name(prefix, send.fields)
     parts = {name: classify(value) for name, value in fields.items() if name in model.model_fields}
-    problems = _missing(prefix, model, fields, parts)
+    problems += _missing(prefix, model, fields, parts)
     if _empty(parts.get("Template", NEVER)) and _empty(parts.get("Simple", NEVER)):
         problems.append(
             ConfigProblem(
@@ -131,6 +141,27 @@ def send_problems(
     if isinstance(simple, _Maybe) and not env.allow_simple:  # a constant one is judged above
         problems.append(ConfigProblem(f"{prefix}.Simple", SIMPLE_REFUSED))
     return problems, [simple_need(f"{prefix}.Simple")]
+
+
+def _by_template_name(
+    prefix: str, fields: dict[str, Any]
+) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """`fields` with a written Template.TemplateName standing for its TemplateID (a placeholder:
+    the id is looked up at send time), and the name's own problems. Both written: left as they
+    are (webhooks.mapping reports it)."""
+    template = fields.get("Template")
+    if not isinstance(template, dict) or TEMPLATE_NAME not in template or "TemplateID" in template:
+        return fields, []
+    name = classify(template[TEMPLATE_NAME])
+    by_id = {key: value for key, value in template.items() if key != TEMPLATE_NAME}
+    by_id["TemplateID"] = 1
+    path = f"{prefix}.Template.{TEMPLATE_NAME}"
+    problems = []
+    if _empty(name):
+        problems.append(ConfigProblem(path, f"never names a template: {_REFUSED}"))
+    elif isinstance(name, _Constant) and not isinstance(name.value, str):
+        problems.append(ConfigProblem(path, f"must be a template's name (text): {_REFUSED}"))
+    return {**fields, "Template": by_id}, problems
 
 
 def _missing(

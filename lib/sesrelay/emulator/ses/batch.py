@@ -13,7 +13,6 @@ from sesrelay.emulator.ses import params as p
 from sesrelay.emulator.ses.render import Scalar, decode_text, parse_template_data, render
 from sesrelay.emulator.ses.rules import (
     SUBJECT_LENGTH_ERROR,
-    TEMPLATE_APPROVED,
     TEMPLATE_NOT_MATCH_DATA,
     check_subject,
     check_unsubscribe,
@@ -23,7 +22,15 @@ from sesrelay.emulator.ses.rules import (
     template_data,
     template_variables,
 )
-from sesrelay.emulator.ses.store import Mail, SesState, Task, local_text, page, parse_local
+from sesrelay.emulator.ses.store import (
+    TEMPLATE_APPROVED,
+    Mail,
+    SesState,
+    Task,
+    local_text,
+    page,
+    parse_local,
+)
 
 TASK_PENDING, TASK_SENDING, TASK_ERROR, TASK_DONE = 1, 5, 7, 10
 #: bound on catch-up runs per clock move, so a tiny interval and a huge jump cannot hang the server
@@ -139,8 +146,11 @@ def batch_send_email(state: SesState, req: p.BatchSendEmail) -> dict[str, Any]:
     return {"TaskId": task.id}
 
 
-def _content(state: SesState, task: Task) -> tuple[str, str, dict[str, Scalar]]:
-    """(html, text, base data) of a task; Simple content is stored base64 as sent."""
+def _content(
+    state: SesState, task: Task, at: datetime
+) -> tuple[str, str, dict[str, Scalar]] | None:
+    """(html, text, base data) of a task run at `at`; Simple content is stored base64 as sent.
+    None when the template was not approved at `at` (updated since, so under review again)."""
     if task.template_id is None:
         simple = task.simple or {}
         return (
@@ -148,7 +158,9 @@ def _content(state: SesState, task: Task) -> tuple[str, str, dict[str, Scalar]]:
             decode_text(simple.get("Text") or "") or "",
             {},
         )
-    template = state.templates[task.template_id]
+    template = state.templates.get(task.template_id)
+    if template is None or not template.approved_at(at):
+        return None
     base = parse_template_data(task.template_data or "{}") or {}
     return template.html, template.text, base
 
@@ -162,7 +174,12 @@ def _run(state: SesState, task: Task, at: datetime) -> None:
         task.status, task.next_run = TASK_ERROR, None
         task.err_msg = "the recipient list was deleted before the task ran"
         return
-    html, text, base = _content(state, task)
+    content = _content(state, task, at)
+    if content is None:
+        task.status, task.next_run = TASK_ERROR, None
+        task.err_msg = "the template was not approved when the task ran"
+        return
+    html, text, base = content
     rows = [r for r in group.rows if r.valid]
     task.request_count += len(rows)
     for row in rows:

@@ -1,11 +1,9 @@
 """Which error codes each emulated SES action may answer: Tencent's list for that action plus the
-API 3.0 common codes. One table for the check every SES handler's errors pass (`guard`), for
-docs/emulator-error-codes.md (`codes_doc` renders it) and for the tests.
-
-Per-action lists: the "possible error codes" of each action in Tencent's generated SDKs
-(tencentcloud-sdk-go, `tencentcloud/ses/v20201002/client.go`), as on the action's API page.
-Common codes: https://cloud.tencent.com/document/product/1388/114322.
-"""
+API 3.0 common codes; one table for `guard` (which every SES handler's errors pass), for
+docs/emulator-error-codes.md (`codes_doc` renders it) and for the tests. Per-action lists: the
+"possible error codes" of each action in tencentcloud-sdk-go's
+`tencentcloud/ses/v20201002/client.go`, as on the action's API page. Common codes:
+https://cloud.tencent.com/document/product/1388/114322."""
 
 from __future__ import annotations
 
@@ -62,6 +60,11 @@ _RECEIVER_UPLOAD = """
     OperationDenied.ReceiverIsOperating OperationDenied.ReceiverNotExist
 """
 _READ_ONLY = "InternalError InvalidParameter InvalidParameterValue LimitExceeded MissingParameter"
+_NOT_EXIST = "InvalidParameterValue.TemplateNotExist"
+_TEMPLATE_WRITE = f"""{_READ_ONLY} RequestLimitExceeded InvalidParameterValue.TemplateNameIllegal
+    InvalidParameterValue.TemplateContentIsNULL InvalidParameterValue.TemplateContentIsWrong"""
+_TEMPLATE_CREATE = "FailedOperation.ExceedTemplateLimit FailedOperation.TemplateContentToolarge"
+_TEMPLATE_UPDATE = f"InvalidParameterValue.TemplateNameIsNULL {_NOT_EXIST}"
 
 #: The codes Tencent documents for each action the emulator implements.
 DOCUMENTED: Mapping[str, frozenset[str]] = {
@@ -122,9 +125,10 @@ DOCUMENTED: Mapping[str, frozenset[str]] = {
         "InternalError MissingParameter.ReceiverIdNecessary OperationDenied.ReceiverNotExist"
     ),
     "ListEmailTemplates": _codes(_READ_ONLY + " FailedOperation.InvalidLimit RequestLimitExceeded"),
-    "GetEmailTemplate": _codes(
-        _READ_ONLY + " InvalidParameterValue.TemplateNotExist RequestLimitExceeded ResourceNotFound"
-    ),
+    "GetEmailTemplate": _codes(f"{_READ_ONLY} {_NOT_EXIST} RequestLimitExceeded ResourceNotFound"),
+    "CreateEmailTemplate": _codes(f"{_TEMPLATE_WRITE} {_TEMPLATE_CREATE}"),
+    "UpdateEmailTemplate": _codes(f"{_TEMPLATE_WRITE} {_TEMPLATE_UPDATE}"),
+    "DeleteEmailTemplate": _codes(_READ_ONLY + " OperationDenied RequestLimitExceeded"),
     "ListEmailAddress": _codes(_READ_ONLY + " OperationDenied RequestLimitExceeded"),
     "CreateCustomBlacklist": _codes(
         """
@@ -245,6 +249,18 @@ FALLBACKS: tuple[Fallback, ...] = (
         _only_for("MissingParameter.EmailsNecessary", "CreateCustomBlacklist and the list uploads"),
     ),
     Fallback("UpdateCustomBlackList", "Id names no blacklist entry", "ResourceNotFound"),
+    Fallback(
+        "UpdateEmailTemplate",
+        "content over 4 MiB (Html and Text decoded)",
+        "InvalidParameterValue",
+        _only_for("FailedOperation.TemplateContentToolarge", "CreateEmailTemplate"),
+    ),
+    Fallback(
+        "DeleteEmailTemplate",
+        "TemplateID names no template",
+        "InvalidParameterValue",
+        _only_for(_NOT_EXIST, "GetEmailTemplate and UpdateEmailTemplate"),
+    ),
 )
 
 

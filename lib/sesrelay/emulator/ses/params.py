@@ -141,6 +141,26 @@ class GetEmailTemplate(Params):
     TemplateID: int
 
 
+class TemplateContent(Params):
+    Html: str | None = None
+    Text: str | None = None
+
+
+class CreateEmailTemplate(Params):
+    TemplateName: str
+    TemplateContent: TemplateContent
+
+
+class UpdateEmailTemplate(Params):
+    TemplateContent: TemplateContent
+    TemplateID: int
+    TemplateName: str
+
+
+class DeleteEmailTemplate(Params):
+    TemplateID: int
+
+
 class ListEmailAddress(Params):
     pass
 

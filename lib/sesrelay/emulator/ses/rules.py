@@ -5,15 +5,13 @@ from __future__ import annotations
 from sesrelay.emulator.protocol import ApiError
 from sesrelay.emulator.ses.addresses import domain_of, normalize, parse_sender
 from sesrelay.emulator.ses.render import Scalar, parse_template_data, variables
-from sesrelay.emulator.ses.seed import SeedTemplate
-from sesrelay.emulator.ses.store import SesState
+from sesrelay.emulator.ses.store import SesState, Template
 
 SUBJECT_MAX = 100  # InvalidParameterValue.SubjectLengthError: "subject length must be 1-100"
 #: Tencent documents these codes for BatchSendEmail only; SendEmail answers the common code.
 SUBJECT_LENGTH_ERROR = "InvalidParameterValue.SubjectLengthError"
 TEMPLATE_NOT_MATCH_DATA = "InvalidParameterValue.TemplateNotMatchData"
 UNSUBSCRIBE_VALUES = frozenset(str(n) for n in range(13))  # "0" none, "1" zh-CN ... "12" vi
-TEMPLATE_APPROVED = 0
 
 
 def sender_address(text: str, bad_format_code: str) -> str:
@@ -43,7 +41,7 @@ def check_unsubscribe(value: str | None) -> None:
         raise ApiError("InvalidParameterValue", 'Unsubscribe must be a string from "0" to "12".')
 
 
-def template_variables(template: SeedTemplate, subject: str) -> set[str]:
+def template_variables(template: Template, subject: str) -> set[str]:
     """Variables a send must fill: the template's and any the request's Subject uses."""
     return variables(template.html, template.text, subject)
 

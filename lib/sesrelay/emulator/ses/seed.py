@@ -45,7 +45,8 @@ class SeedSender(_Model):
 class SeedTemplate(_Model):
     id: Annotated[int, Field(gt=0)]
     name: Annotated[str, Field(min_length=1)]
-    #: TemplateStatus as SES reports it: 0 approved, 1 under review, 2 rejected
+    #: TemplateStatus as SES reports it: 0 approved, 1 under review, 2 rejected; a seeded
+    #: template keeps it until a control call or an UpdateEmailTemplate changes it
     status: Annotated[int, Field(ge=0, le=3)] = 0
     review_reason: str = ""
     #: The subject callers are expected to pass; SES itself takes Subject from each request.
@@ -89,6 +90,12 @@ class Seed(_Model):
     allow_simple: bool = False
     #: how many recipient lists the account may hold (LimitExceeded.ExceedReceiverLimit)
     max_receivers: Annotated[int, Field(ge=1)] = 100
+    #: how many templates the account may hold (FailedOperation.ExceedTemplateLimit); Tencent
+    #: does not publish its number
+    max_templates: Annotated[int, Field(ge=1)] = 100
+    #: how long (emulator clock) the review of a created or updated template takes before it is
+    #: approved; `POST /_emulator/templates/approve` ends it sooner
+    template_review_seconds: Annotated[float, Field(ge=0)] = 600.0
     verified_domains: list[str] = []
     senders: list[SeedSender] = []
     templates: list[SeedTemplate] = []
@@ -110,6 +117,8 @@ class Seed(_Model):
                 raise ValueError(f"duplicate {what}: {', '.join(dupes)}")
         if len(self.receivers) > self.max_receivers:
             raise ValueError("more receivers than max_receivers")
+        if len(self.templates) > self.max_templates:
+            raise ValueError("more templates than max_templates")
         return self
 
 

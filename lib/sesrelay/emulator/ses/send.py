@@ -13,7 +13,6 @@ from sesrelay.emulator.ses import params as p
 from sesrelay.emulator.ses.addresses import is_address, normalize, parse_sender
 from sesrelay.emulator.ses.render import Scalar, decode_base64, decode_text, render
 from sesrelay.emulator.ses.rules import (
-    TEMPLATE_APPROVED,
     check_subject,
     check_unsubscribe,
     is_verified_sender,
@@ -22,7 +21,14 @@ from sesrelay.emulator.ses.rules import (
     template_data,
     template_variables,
 )
-from sesrelay.emulator.ses.store import Mail, SesState, local_date, page, parse_day
+from sesrelay.emulator.ses.store import (
+    TEMPLATE_APPROVED,
+    Mail,
+    SesState,
+    local_date,
+    page,
+    parse_day,
+)
 
 MAX_DESTINATION = 50
 MAX_CC = 20
@@ -94,13 +100,16 @@ def _content(state: SesState, req: p.SendEmail) -> tuple[str, str, str, dict[str
     return req.Subject, html, text, {}
 
 
-def _attachments(req: p.SendEmail) -> list[dict[str, Any]]:
+def _attachments(req: p.SendEmail) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """What SES reports of each attachment (name, size), and their decoded content."""
     items = req.Attachments or []
     if len(items) > MAX_ATTACHMENTS:
         raise ApiError(
             "FailedOperation.TooManyAttachments", f"At most {MAX_ATTACHMENTS} attachments."
         )
-    out, total = [], 0
+    out: list[dict[str, Any]] = []
+    raws: list[bytes] = []
+    total = 0
     for n, item in enumerate(items):
         if not item.FileName.strip() or len(item.FileName) > MAX_FILE_NAME:
             raise ApiError(
@@ -116,9 +125,10 @@ def _attachments(req: p.SendEmail) -> list[dict[str, Any]]:
             )
         total += len(raw)
         out.append({"file_name": item.FileName, "size": len(raw)})
+        raws.append(raw)
     if total > MAX_ATTACHMENT_BYTES:
         raise ApiError("FailedOperation.AttachContentToolarge", "Attachments exceed 4 MB in total.")
-    return out
+    return out, raws
 
 
 def _check_headers(req: p.SendEmail) -> None:
@@ -151,7 +161,7 @@ def send_email(state: SesState, req: p.SendEmail) -> dict[str, Any]:
             f"{len(blocked)} recipient address(es) are in the blacklist.",
         )
     subject, html, text, data = _content(state, req)
-    attachments = _attachments(req)
+    attachments, attachment_data = _attachments(req)
     check_unsubscribe(req.Unsubscribe)
     _check_headers(req)
 
@@ -176,6 +186,7 @@ def send_email(state: SesState, req: p.SendEmail) -> dict[str, Any]:
                 attachments=attachments,
                 unsubscribe=req.Unsubscribe,
                 sent_at=now,
+                attachment_data=attachment_data,
             )
         )
     return {"MessageId": message_id}

@@ -14,6 +14,7 @@ from sesrelay.emulator.ses import codes
 from sesrelay.emulator.ses import params as p
 from sesrelay.emulator.ses import receivers as ses_receivers
 from sesrelay.emulator.ses import send as ses_send
+from sesrelay.emulator.ses import template_actions as ses_templates
 from sesrelay.emulator.ses.addresses import normalize
 from sesrelay.emulator.ses.seed import Seed
 from sesrelay.emulator.ses.simulator import events_for
@@ -74,8 +75,9 @@ class SesService:
         return name, Action(params, handler, dict(missing or {}))
 
     def _build_actions(self) -> dict[str, Action]:
+        """Sends, send tasks and recipient lists; then the catalogue's."""
         b = self._bind
-        return dict(
+        actions = dict(
             [
                 b("SendEmail", p.SendEmail, ses_send.send_email),
                 b("GetSendEmailStatus", p.GetSendEmailStatus, ses_send.get_send_email_status),
@@ -101,8 +103,33 @@ class SesService:
                     ses_receivers.list_receiver_details,
                 ),
                 b("DeleteReceiver", p.DeleteReceiver, ses_receivers.delete_receiver, _RECEIVER_ID),
+            ]
+        )
+        actions.update(self._catalog_actions())
+        return actions
+
+    def _catalog_actions(self) -> dict[str, Action]:
+        """Templates, sender addresses and the custom blacklist."""
+        b = self._bind
+        return dict(
+            [
                 b("ListEmailTemplates", p.ListEmailTemplates, ses_catalog.list_email_templates),
                 b("GetEmailTemplate", p.GetEmailTemplate, ses_catalog.get_email_template),
+                b(
+                    "CreateEmailTemplate",
+                    p.CreateEmailTemplate,
+                    ses_templates.create_email_template,
+                ),
+                b(
+                    "UpdateEmailTemplate",
+                    p.UpdateEmailTemplate,
+                    ses_templates.update_email_template,
+                ),
+                b(
+                    "DeleteEmailTemplate",
+                    p.DeleteEmailTemplate,
+                    ses_templates.delete_email_template,
+                ),
                 b("ListEmailAddress", p.ListEmailAddress, ses_catalog.list_email_address),
                 b(
                     "CreateCustomBlacklist",
@@ -131,7 +158,9 @@ class SesService:
 
     def tick(self, now: datetime) -> None:
         ses_receivers.complete_uploads(self.state, now)
+        # Tasks first: each run judges its template as it was at the run's own time.
         ses_batch.run_due_tasks(self.state, now)
+        ses_templates.finish_reviews(self.state, now)
 
     def reset(self) -> None:
         self.state.reset()
@@ -140,7 +169,7 @@ class SesService:
         self, method: str, path: str, query: Mapping[str, str], body: bytes
     ) -> tuple[int, Any] | None:
         if path != "/_emulator/outbox":
-            return None
+            return ses_templates.control(self.state, method, path, body)
         if method != "GET":
             return 405, {"error": "use GET"}
         task_id: int | None = None

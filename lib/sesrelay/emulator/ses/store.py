@@ -1,4 +1,4 @@
-"""SES account state: templates and senders from the seed, plus lists, tasks, outbox and blacklist.
+"""SES account state: senders from the seed; templates, lists, tasks, outbox and blacklist.
 
 Plain data guarded by the core's lock; the ses_* modules hold the rules that change it.
 """
@@ -17,7 +17,7 @@ from sesrelay.clock import SES_TIMEZONE
 from sesrelay.emulator.callbacks import Delivery
 from sesrelay.emulator.protocol import ApiError
 from sesrelay.emulator.ses.addresses import normalize
-from sesrelay.emulator.ses.seed import Scalar, Seed, SeedMember, SeedTemplate
+from sesrelay.emulator.ses.seed import Scalar, Seed, SeedMember
 from sesrelay.emulator.timeline import BusinessClock
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # how SES writes times (CreateTime, BeginTime), in UTC+8
@@ -108,6 +108,32 @@ class Task:
     err_msg: str = ""
 
 
+#: TemplateStatus as SES reports it
+TEMPLATE_APPROVED, TEMPLATE_UNDER_REVIEW, TEMPLATE_REJECTED = 0, 1, 2
+
+
+@dataclass
+class Template:
+    """An email template of the account; `review_due` is when a review the API started ends
+    (approved), None for a template no API call submitted (a seeded one keeps its status)."""
+
+    id: int
+    name: str
+    status: int
+    review_reason: str
+    html: str
+    text: str
+    created_at: datetime
+    review_due: datetime | None = None
+
+    def approved_at(self, when: datetime) -> bool:
+        """Approved at `when`: already, or by a review that had ended by then."""
+        due = self.review_due
+        if self.status == TEMPLATE_UNDER_REVIEW and due is not None:
+            return due <= when
+        return self.status == TEMPLATE_APPROVED
+
+
 @dataclass
 class BlackEntry:
     id: int
@@ -143,6 +169,9 @@ class Mail:
     sent_at: datetime
     #: the mailbox simulator's events for this mail and what became of their callbacks
     events: list[Delivery] = field(default_factory=list)
+    #: the attachments' decoded content, in the order of `attachments` (the inbox page's
+    #: downloads); not in `as_dict`, so the outbox JSON stays small
+    attachment_data: list[bytes] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -176,7 +205,6 @@ class SesState:
         self.seed = seed
         self.clock = clock
         self.upload_seconds = upload_seconds
-        self.templates: dict[int, SeedTemplate] = {t.id: t for t in seed.templates}
         self.senders = {normalize(s.address): s for s in seed.senders}
         self.domains = {d.lower() for d in seed.verified_domains}
         self.platform_blacklist = {normalize(a) for a in seed.blacklist}
@@ -185,6 +213,11 @@ class SesState:
         self.reset()
 
     def reset(self) -> None:
+        self.templates: dict[int, Template] = {
+            t.id: Template(t.id, t.name, t.status, t.review_reason, t.html, t.text, t.created_at)
+            for t in self.seed.templates
+        }
+        self.next_template_id = max([100000, *self.templates]) + 1
         self.groups: dict[int, Group] = {}
         self.tasks: dict[int, Task] = {}
         self.outbox: list[Mail] = []

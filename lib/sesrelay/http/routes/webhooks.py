@@ -1,12 +1,13 @@
 """`POST /v1/webhooks/{source}`: verify a SaaS delivery's signature over the raw body, filter and
-map it with JMESPath (sesrelay.yaml), deduplicate by delivery id, and send once."""
+map it with JMESPath (sesrelay.yaml), look a `Template.TemplateName` up as its TemplateID,
+deduplicate by delivery id, and send once."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from sesrelay.errors import FieldError, InvalidInput, RelayError
+from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
 from sesrelay.events import HttpResponse
 from sesrelay.http.problems import error_response, json_response
 from sesrelay.http.router import (
@@ -21,13 +22,16 @@ from sesrelay.http.router import (
 )
 from sesrelay.sending.once import SendOnce
 from sesrelay.sending.outcome import SendKind, SendOutcome
-from sesrelay.sending.pipeline import Pipeline, SendRequest
+from sesrelay.sending.pipeline import Pipeline, SendRequest, logged_failure
+from sesrelay.template_names import TEMPLATE_GONE, resolve_template_name
 
 if TYPE_CHECKING:
     from sesrelay.webhooks.mapping import CompiledMapping
 
 #: A delivery id is remembered long past any vendor's retry schedule (Stripe: 3 days).
 DELIVERY_TTL_SECONDS = 7 * 24 * 3600
+#: Where a mapping names its template (the relay's stand-in for send.Template.TemplateID).
+TEMPLATE_NAME_FIELD = "send.Template.TemplateName"
 
 
 class WebhookNotConfigured(RelayError):
@@ -97,6 +101,8 @@ class DeliveryReply:
         error = outcome.failure
         if isinstance(error, InvalidInput):
             return _invalid_mapping(self.call, self.name, error, self.nulls)
+        if isinstance(error, SesError) and error.code in TEMPLATE_GONE:
+            self.call.services.templates.clear()  # look the template names up again next time
         return error_response(error, self.call.request.request_id)
 
     def duplicate(self, first_outcome: str) -> HttpResponse:
@@ -122,8 +128,12 @@ def webhook(call: Call) -> HttpResponse:
         return json_response(202, {"status": "ignored"})
     try:
         action, raw, nulls = mapping.render_traced(doc)
+        raw = _by_template_name(call, raw, nulls)
     except InvalidInput as error:
         return _invalid_mapping(call, name, error)
+    except SesError as error:  # the template listing failed; nothing was sent
+        logged_failure(error, call.log)
+        return error_response(error, request.request_id)
     reply = DeliveryReply(call, name, nulls)
     guard = SendOnce(
         f"webhook:{name}:{delivery_sha}",
@@ -133,6 +143,19 @@ def webhook(call: Call) -> HttpResponse:
     )
     send = SendRequest(action, raw, entry=f"webhook:{name}")
     return Pipeline(call.services).send(send, call.deadline, call.log, reply.outcome, guard)
+
+
+def _by_template_name(call: Call, raw: dict[str, Any], nulls: list[str]) -> dict[str, Any]:
+    """The mapped params with a `Template.TemplateName` replaced by its TemplateID
+    (ListEmailTemplates, remembered per warm instance). InvalidInput names the mapping's field
+    when the name came out null or names no usable template; SesError if the listing fails."""
+    if TEMPLATE_NAME_FIELD in nulls:
+        message = "came out null for this delivery, so there is no template to send with"
+        raise InvalidInput([FieldError(TEMPLATE_NAME_FIELD, message)])
+    services = call.services
+    return resolve_template_name(
+        raw, services.ses, call.deadline, services.templates, TEMPLATE_NAME_FIELD
+    )
 
 
 def _verify(call: Call, name: str, source: Any) -> str:
