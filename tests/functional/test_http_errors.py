@@ -1,6 +1,6 @@
-"""Every error class of the README's table, through `Runtime.handle` (and `main_handler` for the
-environment), in both event shapes: its status, its `code`, a problem+json body without a
-traceback, and nothing sent."""
+"""Every error class of the table of docs/http-api.md, through `Runtime.handle` (and
+`main_handler` for the environment), in both event shapes: its status, its `code`, a
+problem+json body without a traceback, and nothing sent."""
 
 from __future__ import annotations
 
@@ -799,7 +799,8 @@ def test_unclassified_ses_error_is_502_upstream_error(
     problem: ProblemOf,
     emulator: EmulatorServer,
 ) -> None:
-    """README: `upstream_error` 502 "SES answered with an error sesrelay does not classify"."""
+    """docs/http-api.md: `upstream_error` 502, "SES answered with an error sesrelay does not
+    classify"."""
     emulator.inject_fault("SendEmail", "error", count=1, code="UnsupportedOperation.Weird")
     reply = call(make_runtime(), event(f"{source}_post-emails"), scf_context(RID))
     body = problem(reply, 502, "upstream_error")
@@ -911,7 +912,8 @@ def test_configuration_error_invocation_is_logged_as_one_line(
     event: MakeEvent,
     scf_context: MakeContext,
 ) -> None:
-    """README "Logs": one JSON line per invocation with request id, trigger, status and code."""
+    """docs/deploy.md "Logs": one JSON line per invocation with request id, trigger, status and
+    code."""
     monkeypatch.setenv("SESRELAY_API_KEY_SHA256", "sr_test_key")
     monkeypatch.setattr(handler, "_runtime", Runtime())
     capsys.readouterr()

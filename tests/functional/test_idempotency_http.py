@@ -1,4 +1,4 @@
-"""The Idempotency-Key protocol through the HTTP API (README "Idempotency-Key"), on a
+"""The Idempotency-Key protocol through the HTTP API (docs/http-api.md "Idempotency-Key"), on a
 MemoryStateStore, against the emulator: replays, reuse, in-progress, freed and kept keys, scopes."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""GET /v1/openapi.json: a valid OpenAPI 3.1 document that lists every route, whose request
-schemas accept the README's examples and whose response schemas describe what the API answers."""
+"""GET /v1/openapi.json: a valid OpenAPI 3.1 document that lists every route of the routes table
+(docs/http-api.md), whose request schemas accept the documented examples and whose response
+schemas describe what the API answers."""
 
 from __future__ import annotations
 
@@ -28,16 +29,25 @@ MakeEvent = Callable[..., dict[str, Any]]
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 DOC_URI = "urn:sesrelay:openapi"
-ROUTES_OF_THE_README = {
-    ("post", "/v1/emails"),
-    ("post", "/v1/batch-tasks"),
-    ("get", "/v1/batch-tasks"),
-    ("get", "/v1/email-status"),
-    ("get", "/v1/emails/{MessageId}"),
-    ("get", "/v1/batch-tasks/{TaskId}"),
-    ("get", "/v1/health"),
-    ("get", "/v1/openapi.json"),
-}
+#: The routes table users read: docs/http-api.md, "Routes".
+ROUTES_TABLE = Path(__file__).resolve().parents[2] / "docs" / "http-api.md"
+_ROUTE = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`?\s]*)[^`]*`")
+
+
+def documented_routes(markdown: str) -> set[tuple[str, str]]:
+    """(method, path) of every row of the "Routes" table, path parameters written `{}`."""
+    section = markdown.split("## Routes\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {
+        (method.lower(), _anonymous(path)) for row in rows for method, path in _ROUTE.findall(row)
+    }
+
+
+def _anonymous(path: str) -> str:
+    """`/v1/campaigns/{campaign_id}` and `/v1/campaigns/{id}` are the same route."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -78,8 +88,25 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     assert document["info"]["version"]
 
 
-def test_every_route_of_the_readme_is_listed(document: dict[str, Any]) -> None:
-    assert operations(document) >= ROUTES_OF_THE_README
+def test_the_routes_table_lists_every_route_the_document_does(document: dict[str, Any]) -> None:
+    documented = documented_routes(ROUTES_TABLE.read_text(encoding="utf-8"))
+    assert len(documented) >= 12  # the table was read
+    assert documented == {(method, _anonymous(path)) for method, path in operations(document)}
+
+
+def test_the_routes_table_is_read_row_by_row_and_only_there() -> None:
+    table = (
+        "## Routes\n\n| method and path | does |\n|---|---|\n"
+        "| `POST /v1/emails` | SendEmail |\n"
+        "| `POST /v1/campaigns`, `GET /v1/campaigns/{id}` | campaigns |\n"
+        "| `GET /v1/batch-tasks?offset&limit` | ListSendTasks |\n\n## Next\n| `GET /v1/x` | |\n"
+    )
+    assert documented_routes(table) == {
+        ("post", "/v1/emails"),
+        ("post", "/v1/campaigns"),
+        ("get", "/v1/campaigns/{}"),
+        ("get", "/v1/batch-tasks"),
+    }
 
 
 def test_every_registered_route_is_documented(document: dict[str, Any]) -> None:
@@ -141,7 +168,7 @@ def test_query_routes_document_every_query_parameter(document: dict[str, Any]) -
 
 
 def _readme_examples() -> list[tuple[str, dict[str, Any]]]:
-    """The request bodies the README shows: the direct-invoke examples it names and runs, and
+    """The request bodies the docs show: the direct-invoke examples they name and run, and
     the bodies of the sample HTTP events."""
     examples: list[tuple[str, dict[str, Any]]] = []
     schema_of = {"SendEmail": "SendEmailParams", "BatchSendEmail": "BatchSendEmailParams"}
@@ -155,7 +182,7 @@ def _readme_examples() -> list[tuple[str, dict[str, Any]]]:
         ]:
             data = json.loads((EVENTS_DIR / f"{source}_{name}.json").read_text())
             examples.append((schema, json.loads(data["body"])))
-    # README: "Template.TemplateData may be the JSON string SES wants or a JSON object".
+    # docs/http-api.md: "Template.TemplateData may be the JSON string SES wants or a JSON object".
     as_text = json.loads((EVENTS_DIR / "direct_send-email.json").read_text())["params"]
     as_text["Template"]["TemplateData"] = json.dumps(as_text["Template"]["TemplateData"])
     examples.append(("SendEmailParams", as_text))

@@ -59,7 +59,9 @@ def run_sync_command(args: argparse.Namespace) -> int:
     """`sesrelay templates sync`."""
     folder = Path(args.folder)
     if not folder.is_dir():
-        return _problems([f"no folder {folder} (one <name>.html per template, see the README)"])
+        return _problems(
+            [f"no folder {folder} (one <name>.html per template, see docs/templates.md)"]
+        )
     from pydantic import ValidationError
 
     from sesrelay import logs

@@ -36,7 +36,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str = Field(description="stable machine-readable code; see the README's table")
+    code: str = Field(description="stable machine-readable code; see docs/http-api.md#error-codes")
     request_id: str | None
     errors: list[FieldProblem] | None = None
 

@@ -1,6 +1,6 @@
 """One mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies.
 
-The table of codes lives here and in the README ("Error codes"); tests check they agree.
+The table of codes lives here and in docs/http-api.md#error-codes; tests check they agree.
 """
 
 from __future__ import annotations
