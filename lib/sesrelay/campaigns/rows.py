@@ -84,6 +84,10 @@ class RowValidator:
     keys: frozenset[str] | None = None
     _seen: set[str] = field(default_factory=set, repr=False)
 
+    def forget_addresses(self) -> None:
+        """Drop the addresses kept to spot duplicates (no more rows will come); the rest stays."""
+        self._seen = set()
+
     def counts(self) -> dict[str, int]:
         return {
             "received": self.received,
@@ -133,7 +137,7 @@ class RowValidator:
                 if (len(email) > 64 or not plain_address(email)) and not is_email_address(email):
                     reject(index, "Email", "must be a valid email address (local@domain.tld)")
                     continue
-                key = email.lower()
+                key = email if email.isascii() and email.islower() else email.lower()  # no copy
                 if key in seen:  # only accepted rows are in `seen`: a bad first copy claims nothing
                     duplicates += 1
                     continue

@@ -136,6 +136,7 @@ class Runner(Settler):
             params["Datas"] = [{"Email": e, "TemplateData": template_data_text(d)} for e, d in rows]
         else:
             action, params["Emails"] = "CreateReceiverDetail", [email for email, _ in rows]
+        del rows  # the request holds what it needs: 20,000 rows need not be held twice
         if self._write(shard, "upload", action, params) is not None:
             shard.uploaded, shard.status, shard.intent = shard.uploaded + 1, 2, None
             shard.uploaded_at = self._now()

@@ -10,28 +10,33 @@ starting another. Rows in errors[] are `Recipients.<n>`, n 0-based; InvalidRows 
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sesrelay.errors import FieldError, InvalidInput, SesError
-from sesrelay.events import HttpResponse
+from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
+from sesrelay.events import HttpRequest, HttpResponse
 from sesrelay.gateway import UnconfiguredGateway
 from sesrelay.http.problems import json_response, problem
-from sesrelay.http.router import Call, NotFound, Route, read_json_object, route
-from sesrelay.logs import mask_email
-from sesrelay.sending.idempotency import (
-    Idempotency,
-    InvalidIdempotencyKey,
-    check_key,
-    fingerprint,
-    key_hash,
+from sesrelay.http.router import (
+    JSON_TYPES,
+    Call,
+    NotFound,
+    Route,
+    check_body_size,
+    media_type,
+    read_json_object,
+    route,
 )
+from sesrelay.logs import mask_email
+from sesrelay.sending.idempotency import Idempotency, InvalidIdempotencyKey, check_key, key_hash
 from sesrelay.sending.pipeline import check_sender
 from sesrelay.sending.quota import Quotas
 from sesrelay.ses.addresses import sender_address
 
 if TYPE_CHECKING:
+    from sesrelay.campaigns.body import CampaignBody
     from sesrelay.campaigns.model import CampaignSpec
-    from sesrelay.campaigns.rows import Row, RowValidator
+    from sesrelay.campaigns.rows import RowValidator
 
 #: Time kept back from the invocation to store the state and answer after driving the campaign.
 REPLY_RESERVE_SECONDS = 1.0
@@ -48,6 +53,24 @@ def _recipient_errors(items: object) -> list[FieldError]:
     if not items:
         return [FieldError("Recipients", "must list at least one recipient")]
     return []
+
+
+def _read_body(request: HttpRequest) -> CampaignBody:
+    """The body, its recipients left in the text when it reads the simple way (a 6 MB list
+    parsed whole would take about eight times its size); otherwise read_json_object's verdict."""
+    from sesrelay.campaigns.body import CampaignBody, scan
+
+    try:  # the checks read_json_object makes first; when one fails, it says so below
+        check_body_size(request)
+        media_type(request, JSON_TYPES)
+        text = request.body.decode("utf-8")
+    except (RelayError, UnicodeDecodeError):
+        text = ""
+    scanned = scan(text) if text else None
+    if scanned is None:
+        return CampaignBody.of(read_json_object(request))
+    request.body = b""  # the text holds it now: up to 6 MB need not be held twice
+    return scanned
 
 
 def _row_problems(validator: RowValidator) -> list[dict[str, str]]:
@@ -112,6 +135,7 @@ def _rows_refused(
 
 def create_campaign(call: Call) -> HttpResponse:
     # imported here: the campaign modules cost a cold start nothing until a campaign comes in
+    from sesrelay.campaigns.body import RecipientArray
     from sesrelay.campaigns.model import parse_spec
     from sesrelay.campaigns.rows import RowValidator, json_recipients
     from sesrelay.campaigns.store import keyed_campaign_id
@@ -126,36 +150,37 @@ def create_campaign(call: Call) -> HttpResponse:
             "so that a retry cannot start a second campaign"
         )
     key = check_key(raw_key)
-    body = read_json_object(request)
-    items = body.get("Recipients")
-    recipient_errors = _recipient_errors(items)
+    body = _read_body(request)
+    items = body.recipients
+    recipient_errors = [] if isinstance(items, RecipientArray) else _recipient_errors(items)
     try:
-        spec = parse_spec(
-            {k: v for k, v in body.items() if k != "Recipients"}, now=services.clock.now()
-        )
+        spec = parse_spec(body.fields, now=services.clock.now())
     except InvalidInput as error:
         raise InvalidInput(error.errors + recipient_errors) from None
     if recipient_errors:
         raise InvalidInput(recipient_errors)
-    assert isinstance(items, list)
     check_sender(spec.FromEmailAddress, services.settings.allowed_senders)
     api_key.require_sender(spec.FromEmailAddress)
     call.log["from"] = mask_email(sender_address(spec.FromEmailAddress))
     if isinstance(services.ses, UnconfiguredGateway):
         services.ses.call("ListReceivers", {}, call.deadline)  # raises ses_not_configured
 
+    # Validated once to answer now, and again as the rows are staged: the rows are never all
+    # held at once (the same input gives the same rows, counts and problems).
     validator = RowValidator(spec.defaults(), subject=spec.Subject)
-    rows = list(validator.validate(json_recipients(items)))
-    if (validator.invalid and spec.Validation == "strict") or not rows:
+    deque(validator.validate(json_recipients(body.items())), maxlen=0)
+    validator.forget_addresses()
+    if (validator.invalid and spec.Validation == "strict") or not validator.valid:
         call.log["code"] = "validation_error"
         try:
             checked = _preflight(call, spec, validator)  # every problem in one answer
         except SesError:
             checked = []  # SES cannot say now; the rows' problems are answer enough
-        return _rows_refused(validator, checked, has_rows=bool(rows), request_id=request.request_id)
+        has_rows = validator.valid > 0
+        return _rows_refused(validator, checked, has_rows=has_rows, request_id=request.request_id)
 
     scope = f"{call.principal[:16]}:campaigns"
-    body_fingerprint = fingerprint(request.method, request.path, body)
+    body_fingerprint = body.fingerprint(request.method, request.path)
     campaign_id = keyed_campaign_id(scope, key, body_fingerprint)
     call.log["idempotency_key_hash"] = key_hash(key)
     return Idempotency(services.state, services.clock).run(
@@ -163,17 +188,18 @@ def create_campaign(call: Call) -> HttpResponse:
         key=key,
         fingerprint=body_fingerprint,
         deadline=call.deadline,
-        action=lambda: _start(call, campaign_id, spec, validator, rows),
+        action=lambda: _start(call, campaign_id, spec, validator, body),
         keep=lambda response: response.status < 300,
     )
 
 
 def _start(
-    call: Call, campaign_id: str, spec: CampaignSpec, validator: RowValidator, rows: list[Row]
+    call: Call, campaign_id: str, spec: CampaignSpec, validator: RowValidator, body: CampaignBody
 ) -> HttpResponse:
     """Start the campaign, or drive on the one a first attempt of this request started (its
     claim lapsed when it died): the id is the same, so there is never a second campaign."""
     from sesrelay.campaigns.model import campaign_view
+    from sesrelay.campaigns.rows import RowValidator, json_recipients
     from sesrelay.campaigns.service import CampaignBuilder, resume
 
     services = call.services
@@ -186,14 +212,16 @@ def _start(
             call.log["code"] = "validation_error"
             return _refused_by_ses(refused, call.request.request_id)
         _take_quota(call)  # a campaign is one send of the key's daily quota
+        staging = RowValidator(spec.defaults(), subject=spec.Subject)
         builder = CampaignBuilder(
             services,
             spec,
-            validator,
+            staging,
             campaign_id=campaign_id,
             key_name=call.require("campaigns").name,
         )
-        builder.stage(rows)
+        builder.stage(staging.validate(json_recipients(body.items())))
+        staging.forget_addresses()
         camp = builder.launch(call.deadline, reserve=REPLY_RESERVE_SECONDS)
     call.log["campaign_id"] = camp.id
     call.log["campaign_state"] = camp.state
