@@ -10,8 +10,10 @@ job ticks, a campaign at the largest body SCF accepts (6 MB, synchronous invocat
 campaigns finisher driving that campaign on.
 
 From the largest peak, plus a margin, it picks the smallest memorySize SCF offers (64 MB, or
-128 to 3072 in steps of 128) and prints what a million warm HTTP sends cost in GB-seconds at
-that size and at 128 MB (SCF bills memorySize x duration; multiply by the region's unit price).
+128 to 3072 in steps of 128), prints what a million calls of each kind cost in GB-seconds at
+that size, at 128 MB and at twice the size (SCF bills memorySize x duration; multiply by the
+region's unit price), and records the peaks in benchmarks/memory_peaks.json, which
+tests/unit/test_serverless_memory.py holds serverless.yml's memorySize to.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,9 @@ MARGIN = 1.25
 SCF_SIZES = [64, *range(128, 3072 + 1, 128)]
 #: SCF's limit for a synchronous invocation's event (the function URL's body included).
 MAX_SYNC_EVENT_BYTES = 6 * 1024 * 1024
+WORKLOAD_ORDER = ("http_burst", "webhook", "timer", "campaign_max_body", "campaigns_finisher")
+#: The last full run's peaks, which the shipped memorySize must follow.
+RECORD = ROOT / "benchmarks" / "memory_peaks.json"
 
 INSTANCE = """
 import json, os, resource, time
@@ -102,28 +108,51 @@ def size_for(peak_mb: float) -> int:
 def run(quick: bool = False) -> None:
     from benchmarks.emulator_process import emulator_process
 
-    order = ["http_burst", "webhook", "timer", "campaign_max_body", "campaigns_finisher"]
     rows: list[tuple[str, dict[str, Any]]] = []
     with emulator_process() as emulator, tempfile.TemporaryDirectory() as tmp:
         env = _environment(emulator.url, Path(tmp))
         if quick:
             env["BENCH_QUICK"] = "1"
-        for workload in order:  # the finisher drives on the campaign the one before it started
+        for workload in WORKLOAD_ORDER:  # the finisher drives on the campaign started before it
             rows.append((workload, measure(workload, env)))
-    print("(memory) peak RSS of one instance per kind of work (VmHWM; emulator in another process)")
-    print(f"    {'workload':<22}{'calls':>7}{'peak RSS':>12}{'warm call':>12}")
-    for name, row in rows:
-        peak_mb, warm_ms = row["peak_kb"] / 1024, row["warm_ms"]
-        print(f"    {name:<22}{row['calls']:>7}{peak_mb:>9.1f} MB{warm_ms:>9.1f} ms")
     peak = max(row["peak_kb"] for _, row in rows) / 1024
     size = size_for(peak)
+    report(rows, size)
+    if quick:
+        print("    (--quick: smaller bodies, so nothing is recorded)")
+    else:
+        record(rows, size)
+        print(f"    recorded in {RECORD.relative_to(ROOT)}")
+
+
+def gb_seconds(memory_mb: int, duration_ms: float, invocations: int = 1_000_000) -> float:
+    """What SCF bills for `invocations` of `duration_ms` at `memory_mb`: memory x duration."""
+    return memory_mb / 1024 * duration_ms / 1000 * invocations
+
+
+def report(rows: list[tuple[str, dict[str, Any]]], size: int) -> None:
+    """The table: peak and duration per workload, and GB-s per million calls at each size."""
+    sizes = sorted({size, 128, 2 * size})
+    print("(memory) peak RSS of one instance per kind of work (VmHWM; emulator in another process)")
+    header = "".join(f"{f'GB-s/1M @{mb}':>15}" for mb in sizes)
+    print(f"    {'workload':<22}{'calls':>6}{'peak RSS':>11}{'per call':>11}{header}")
+    for name, row in rows:
+        peak_mb, ms = row["peak_kb"] / 1024, row["warm_ms"]
+        costs = "".join(f"{gb_seconds(mb, ms):>15,.0f}" for mb in sizes)
+        print(f"    {name:<22}{row['calls']:>6}{peak_mb:>8.1f} MB{ms:>8.1f} ms{costs}")
+    peak = max(row["peak_kb"] for _, row in rows) / 1024
     print(f"    largest peak {peak:.1f} MB x {MARGIN} margin -> memorySize {size} MB")
-    http = dict(rows)["http_burst"]
-    for mb in sorted({size, 128}):
-        gbs = mb / 1024 * http["warm_ms"] / 1000 * 1_000_000
-        print(
-            f"    1,000,000 warm HTTP sends at {mb:>4} MB: {gbs:,.0f} GB-s "
-            f"(duration {http['warm_ms']:.1f} ms each, as measured here)"
-        )
-    ratio = size / 128
-    print(f"    ratio of resource usage {size} MB / 128 MB at the same duration: {ratio:.2f}x")
+    print("    per call: the median of the warm calls (a single call includes the imports)")
+    print("    GB-s/1M: memorySize x that duration, a million times; multiply by the region's")
+    print("    price per GB-s and add the per-invocation fee (SCF's pricing page)")
+
+
+def record(rows: list[tuple[str, dict[str, Any]]], size: int) -> None:
+    """The numbers serverless.yml's memorySize follows (tests/unit/test_serverless_memory.py)."""
+    data = {
+        "python": platform.python_version(),
+        "margin": MARGIN,
+        "peak_mb": {name: round(row["peak_kb"] / 1024, 1) for name, row in rows},
+        "memory_size_mb": size,
+    }
+    RECORD.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -245,6 +245,83 @@ def test_async_retry_config(scf: Call, clock: ManualClock) -> None:
     )
 
 
+# -- the network and the log topic ----------------------------------------------------------------
+
+VPC = {"VpcId": "vpc-2ari9m7h", "SubnetId": "subnet-0vmgq4v2"}
+LOGSET, TOPIC = "0f8e3ad1-5c2b-4d7e-9a61-2b7c4e9d1f30", "7d1c9b2e-4a3f-4e8d-b6c5-9e0a1f2d3c4b"
+
+
+def test_a_vpc_is_stored_returned_changed_and_removed(scf: Call, clock: ManualClock) -> None:
+    active(scf, clock, VpcConfig=VPC)
+    assert scf("GetFunction", FunctionName="fn")["VpcConfig"] == VPC
+    moved = {**VPC, "SubnetId": "subnet-7hq2kx0c"}
+    scf("UpdateFunctionConfiguration", FunctionName="fn", VpcConfig=moved)
+    assert status(scf) == "Updating"
+    clock.advance(SETTLE)
+    scf("UpdateFunctionConfiguration", FunctionName="fn", Timeout=9)  # no VpcConfig: kept
+    clock.advance(SETTLE)
+    assert scf("GetFunction", FunctionName="fn")["VpcConfig"] == moved
+    scf("UpdateFunctionConfiguration", FunctionName="fn", VpcConfig={"VpcId": "", "SubnetId": ""})
+    clock.advance(SETTLE)
+    assert scf("GetFunction", FunctionName="fn")["VpcConfig"] == {"VpcId": "", "SubnetId": ""}
+
+
+def test_a_function_created_without_a_vpc_has_none(scf: Call, clock: ManualClock) -> None:
+    active(scf, clock)
+    assert scf("GetFunction", FunctionName="fn")["VpcConfig"] == {"VpcId": "", "SubnetId": ""}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"VpcId": "vpc-2ari9m7h"},
+        {"VpcId": "vpc-2ari9m7h", "SubnetId": "sub-0vmgq4v2"},
+        {"VpcId": "2ari9m7h", "SubnetId": "subnet-0vmgq4v2"},
+        {"VpcId": "", "SubnetId": "subnet-0vmgq4v2"},
+    ],
+)
+def test_a_vpc_config_missing_an_id_or_malformed_is_refused(
+    scf: Call, clock: ManualClock, config: dict[str, str]
+) -> None:
+    assert error_code(scf, "CreateFunction", FunctionName="fn", Handler="handler.main_handler",
+                      Runtime="Python3.10", Code={"ZipFile": b64(make_zip())},
+                      VpcConfig=config) == "InvalidParameterValue.Vpc"  # fmt: skip
+    active(scf, clock)
+    assert error_code(scf, "UpdateFunctionConfiguration", FunctionName="fn", VpcConfig=config) == (
+        "InvalidParameterValue.Vpc"
+    )
+    assert scf("GetFunction", FunctionName="fn")["Status"] == "Active"  # nothing was changed
+
+
+def test_logs_go_to_scfs_own_topic_unless_one_is_named(scf: Call, clock: ManualClock) -> None:
+    active(scf, clock, name="plain")
+    active(scf, clock, name="named", Role="SCF_Role", ClsLogsetId=LOGSET, ClsTopicId=TOPIC)
+    plain = scf("GetFunction", FunctionName="plain")
+    assert plain["ClsLogsetId"]  # SCF_logset...
+    assert plain["ClsTopicId"]  # SCF_logtopic...
+    assert (plain["ClsLogsetId"], plain["ClsTopicId"]) != (LOGSET, TOPIC)
+    named = scf("GetFunction", FunctionName="named")
+    assert (named["ClsLogsetId"], named["ClsTopicId"]) == (LOGSET, TOPIC)
+
+
+def test_a_log_topic_change_needs_the_role_and_both_ids(scf: Call, clock: ManualClock) -> None:
+    active(scf, clock, Role="SCF_Role")
+    topic = "c4b3a291-8f7e-4d6c-a5b4-3c2d1e0f9a8b"
+    change = {"FunctionName": "fn", "ClsLogsetId": LOGSET, "ClsTopicId": topic}
+    assert error_code(scf, "UpdateFunctionConfiguration", **change) == (
+        "InvalidParameterValue.ClsRole"
+    )
+    assert error_code(
+        scf, "UpdateFunctionConfiguration", FunctionName="fn", Role="SCF_Role", ClsTopicId=topic
+    ) == "InvalidParameterValue.Cls"  # fmt: skip
+    assert error_code(
+        scf, "UpdateFunctionConfiguration", **{**change, "ClsLogsetId": "logset-1"}, Role="R"
+    ) == "InvalidParameterValue.Cls"  # fmt: skip
+    scf("UpdateFunctionConfiguration", **change, Role="SCF_Role")
+    clock.advance(SETTLE)
+    assert scf("GetFunction", FunctionName="fn")["ClsTopicId"] == topic
+
+
 # -- triggers -------------------------------------------------------------------------------------
 
 

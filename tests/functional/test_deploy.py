@@ -41,6 +41,8 @@ VALUES = {
     "STRIPE_WEBHOOK_SECRET": "whsec_stripe-secret-value",
     "SESRELAY_SES_EVENTS_TOKEN": "ses-events-token-value-0123456789",
 }
+#: The deployer's network: the VPC and subnet of the Redis instance (not secrets).
+NETWORK = {"SESRELAY_VPC_ID": "vpc-2ari9m7h", "SESRELAY_SUBNET_ID": "subnet-0vmgq4v2"}
 PLAN_LINE = re.compile(r"^  (create|update|delete|no change|ignored) ")
 CHANGE_ACTIONS = (
     "CreateFunction",
@@ -75,7 +77,13 @@ class Project:
         assert old in text, old
         path.write_text(text.replace(old, new), encoding="utf-8")
 
-    def deploy(self, environ: dict[str, str] | None = None, **options: Any) -> Result:
+    def deploy(
+        self,
+        environ: dict[str, str] | None = None,
+        network: dict[str, str] | None = None,
+        **options: Any,
+    ) -> Result:
+        """`sesrelay deploy` of the project; `environ` replaces VALUES, `network` NETWORK."""
         settings: dict[str, Any] = {"endpoint": self.srv.url, "poll_seconds": 1.0, **options}
         opts = DeployOptions(
             serverless=self.root / "serverless.yml",
@@ -84,7 +92,10 @@ class Project:
             **settings,
         )
         out, err = io.StringIO(), io.StringIO()
-        env = VALUES if environ is None else environ
+        env = {
+            **(VALUES if environ is None else environ),
+            **(NETWORK if network is None else network),
+        }
         code = run_deploy(opts, environ=env, out=out, err=err, clock=self.clock)
         return Result(code, out.getvalue(), err.getvalue())
 
@@ -462,6 +473,214 @@ def test_refusals_before_any_call(
     assert project.counts() == Counter()
 
 
+# -- the network (vpcConfig) and the logs (cls) ----------------------------------------------------
+
+VPC_BLOCK = (
+    "  vpcConfig:\n"
+    "    vpcId: ${env:SESRELAY_VPC_ID}             # vpc-xxxxxxxx\n"
+    "    subnetId: ${env:SESRELAY_SUBNET_ID}       # subnet-xxxxxxxx\n"
+)
+CLS_COMMENTED = (
+    "  # cls:\n"
+    "  #   logsetId: ${env:SESRELAY_CLS_LOGSET_ID}\n"
+    "  #   topicId: ${env:SESRELAY_CLS_TOPIC_ID}\n"
+)
+CLS_BLOCK = (
+    "  cls:\n"
+    "    logsetId: ${env:SESRELAY_CLS_LOGSET_ID}\n"
+    "    topicId: ${env:SESRELAY_CLS_TOPIC_ID}\n"
+)
+LOGS = {
+    "SESRELAY_CLS_LOGSET_ID": "0f8e3ad1-5c2b-4d7e-9a61-2b7c4e9d1f30",
+    "SESRELAY_CLS_TOPIC_ID": "7d1c9b2e-4a3f-4e8d-b6c5-9e0a1f2d3c4b",
+}
+OTHER_TOPIC = "c4b3a291-8f7e-4d6c-a5b4-3c2d1e0f9a8b"
+
+
+def vpc_of(fn: dict[str, Any]) -> tuple[str, str]:
+    return fn["VpcConfig"]["VpcId"], fn["VpcConfig"]["SubnetId"]
+
+
+def test_a_file_with_vpc_config_creates_the_function_in_that_vpc(project: Project) -> None:
+    result = project.deploy()
+    assert result.code == 0, result.err
+    assert "  create     vpcConfig  (vpc-2ari9m7h, subnet-0vmgq4v2)" in result.out
+    assert vpc_of(project.function()) == ("vpc-2ari9m7h", "subnet-0vmgq4v2")
+    assert changes(Counter(), project.counts()) == {"CreateFunction": 1, "CreateTrigger": 3}
+    assert "warning" not in result.out  # redis:// in the VPC: the production shape
+
+
+def test_a_changed_subnet_is_one_configuration_update_then_nothing(project: Project) -> None:
+    assert project.deploy().code == 0
+    before = project.counts()
+    moved = project.deploy(network={**NETWORK, "SESRELAY_SUBNET_ID": "subnet-7hq2kx0c"})
+    assert moved.code == 0, moved.err
+    assert changes(before, project.counts()) == {"UpdateFunctionConfiguration": 1}
+    assert (
+        "  update     vpcConfig  (vpc-2ari9m7h, subnet-0vmgq4v2 -> vpc-2ari9m7h, subnet-7hq2kx0c)"
+        in moved.out
+    )
+    assert vpc_of(project.function()) == ("vpc-2ari9m7h", "subnet-7hq2kx0c")
+    before = project.counts()
+    again = project.deploy(network={**NETWORK, "SESRELAY_SUBNET_ID": "subnet-7hq2kx0c"})
+    assert again.code == 0, again.err
+    assert changes(before, project.counts()) == {}
+    assert "no changes" in again.out
+
+
+def test_a_file_without_vpc_config_leaves_the_vpc_alone(project: Project) -> None:
+    assert project.deploy().code == 0
+    project.edit(VPC_BLOCK, "")
+    before = project.counts()
+    same = project.deploy(network={})
+    assert same.code == 0, same.err
+    assert changes(before, project.counts()) == {}
+    assert (
+        "  ignored    vpcConfig  (not in serverless.yml; left as it is: vpc-2ari9m7h, "
+        "subnet-0vmgq4v2)"
+    ) in same.out
+    project.edit("timeout: 30", "timeout: 45")  # another setting changes: the VPC is not sent
+    resized = project.deploy(network={})
+    assert resized.code == 0, resized.err
+    assert changes(before, project.counts()) == {"UpdateFunctionConfiguration": 1}
+    fn = project.function()
+    assert (fn["Timeout"], vpc_of(fn)) == (45, ("vpc-2ari9m7h", "subnet-0vmgq4v2"))
+
+
+def test_an_empty_vpc_config_takes_the_function_out_of_its_vpc(project: Project) -> None:
+    assert project.deploy().code == 0
+    project.edit(VPC_BLOCK, "  vpcConfig: {}\n")
+    before = project.counts()
+    state_url = {**VALUES, "SESRELAY_STATE_URL": "rediss://:pw@redis.example.com:6380/0"}
+    result = project.deploy(environ=state_url, network={})
+    assert result.code == 0, result.err
+    assert (
+        "  delete     vpcConfig  (was vpc-2ari9m7h, subnet-0vmgq4v2; serverless.yml says {})"
+    ) in result.out
+    assert changes(before, project.counts()) == {"UpdateFunctionConfiguration": 1}
+    assert vpc_of(project.function()) == ("", "")
+    again = project.deploy(environ=state_url, network={})
+    assert "  no change  vpcConfig  (no VPC)" in again.out
+    assert changes(before, project.counts()) == {"UpdateFunctionConfiguration": 1}
+
+
+def test_logs_go_to_the_named_cls_topic_and_converge(project: Project) -> None:
+    project.edit(CLS_COMMENTED, CLS_BLOCK)
+    created = project.deploy(network={**NETWORK, **LOGS})
+    assert created.code == 0, created.err
+    logset, topic = LOGS["SESRELAY_CLS_LOGSET_ID"], LOGS["SESRELAY_CLS_TOPIC_ID"]
+    assert f"  create     cls  (logset {logset}, topic {topic})" in created.out
+    fn = project.function()
+    assert (fn["ClsLogsetId"], fn["ClsTopicId"]) == (logset, topic)
+    before = project.counts()
+    moved = project.deploy(network={**NETWORK, **LOGS, "SESRELAY_CLS_TOPIC_ID": OTHER_TOPIC})
+    assert moved.code == 0, moved.err
+    assert changes(before, project.counts()) == {"UpdateFunctionConfiguration": 1}
+    assert f"topic {topic} -> logset {logset}, topic {OTHER_TOPIC})" in moved.out
+    assert project.function()["ClsTopicId"] == OTHER_TOPIC
+    before = project.counts()
+    again = project.deploy(network={**NETWORK, **LOGS, "SESRELAY_CLS_TOPIC_ID": OTHER_TOPIC})
+    assert (again.code, changes(before, project.counts())) == (0, {})
+    project.edit(CLS_BLOCK, "")
+    left = project.deploy()
+    assert (left.code, changes(before, project.counts())) == (0, {})
+    assert (
+        f"  ignored    cls  (not in serverless.yml; logs go to logset {logset}, topic " in left.out
+    )
+    assert project.function()["ClsTopicId"] == OTHER_TOPIC
+
+
+def test_without_cls_the_function_keeps_scfs_own_log_topic(project: Project) -> None:
+    assert project.deploy().code == 0
+    default = project.scf.state.default_cls
+    fn = project.function()
+    assert (fn["ClsLogsetId"], fn["ClsTopicId"]) == default
+
+
+UNSET_SUBNET = "inputs.vpcConfig.subnetId: ${env:SESRELAY_SUBNET_ID} is not set"
+EMPTY_VPC = (
+    "inputs.vpcConfig.vpcId: ${env:SESRELAY_VPC_ID} is empty; set it, or write vpcConfig: {} in "
+    "serverless.yml for no VPC"
+)
+BAD_SUBNET = (
+    "inputs.vpcConfig.subnetId: ${env:SESRELAY_SUBNET_ID} must be subnet- and 8 lower-case "
+    "letters or digits"
+)
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ({"SESRELAY_VPC_ID": "vpc-2ari9m7h"}, UNSET_SUBNET),
+        ({**NETWORK, "SESRELAY_VPC_ID": ""}, EMPTY_VPC),
+        ({**NETWORK, "SESRELAY_SUBNET_ID": "vpc-2ari9m7h"}, BAD_SUBNET),
+    ],
+)
+def test_a_network_variable_unset_empty_or_malformed_stops_everything(
+    project: Project, network: dict[str, str], message: str
+) -> None:
+    for dry_run in (True, False):
+        result = project.deploy(network=network, dry_run=dry_run)
+        assert result.code == 1
+        assert f"{project.root / 'serverless.yml'}: {message}" in result.err
+    assert project.counts() == Counter()
+
+
+# -- the production shape -------------------------------------------------------------------------
+
+
+def test_a_state_url_that_is_not_redis_is_a_warning_and_with_strict_an_error(
+    project: Project,
+) -> None:
+    local = {**VALUES, "SESRELAY_STATE_URL": "sqlite:////tmp/sesrelay-state.sqlite3"}
+    planned = project.deploy(environ=local, dry_run=True)
+    assert planned.code == 0, planned.err
+    (warning,) = [line for line in planned.out.splitlines() if "warning:" in line]
+    assert warning.startswith("  warning: SESRELAY_STATE_URL is a sqlite:// URL; SCF runs the ")
+    assert "a retry reaching another instance could send twice" in warning
+    assert "/tmp/sesrelay-state" not in planned.out  # the URL itself is never shown
+    strict = project.deploy(environ=local, strict=True)
+    assert strict.code == 1
+    assert strict.err.splitlines() == [
+        "sesrelay deploy: 1 production-shape warning(s) and --strict: nothing was changed"
+    ]
+    assert warning in strict.out
+    assert changes(Counter(), project.counts()) == {}
+    assert project.scf.functions() == []
+
+
+def test_an_unset_state_url_is_a_warning(project: Project) -> None:
+    result = project.deploy(environ={**VALUES, "SESRELAY_STATE_URL": ""}, dry_run=True)
+    assert result.code == 0, result.err
+    assert "  warning: SESRELAY_STATE_URL is not set for the function; SCF runs" in result.out
+
+
+def test_redis_without_vpc_config_is_a_warning_naming_a_vpc_set_by_hand(
+    project: Project,
+) -> None:
+    assert project.deploy().code == 0  # in the VPC, as SCF now has it
+    project.edit(VPC_BLOCK, "")
+    result = project.deploy(network={}, dry_run=True)
+    assert result.code == 0, result.err
+    assert (
+        "  warning: SESRELAY_STATE_URL is a redis:// URL but serverless.yml names no vpcConfig; "
+        "TencentDB for Redis answers only inside its VPC, so the function could not reach it "
+        "(it is in vpc-2ari9m7h, subnet-0vmgq4v2 now, set outside serverless.yml: name that VPC "
+        "in inputs.vpcConfig so that every deploy keeps it)"
+    ) in result.out
+    assert project.deploy(network={}, strict=True).code == 1
+
+
+def test_redis_with_no_vpc_is_a_warning_and_rediss_is_not(project: Project) -> None:
+    project.edit(VPC_BLOCK, "  vpcConfig: {}\n")
+    plain = project.deploy(network={}, dry_run=True)
+    assert "serverless.yml says vpcConfig: {} (no VPC); TencentDB for Redis answers" in plain.out
+    tls = {**VALUES, "SESRELAY_STATE_URL": "rediss://:pw@redis.example.com:6380/0"}
+    over_tls = project.deploy(environ=tls, network={}, strict=True)
+    assert over_tls.code == 0, over_tls.err
+    assert "warning" not in over_tls.out
+
+
 # -- the templates folder -------------------------------------------------------------------------
 
 TEMPLATE_WRITES = ("CreateEmailTemplate", "UpdateEmailTemplate", "DeleteEmailTemplate")
@@ -599,6 +818,7 @@ def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
     (tmp_path / "dist" / "sesrelay-scf.zip").write_bytes(make_zip())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SESRELAY_", "TENCENTCLOUD_"))}
     env.update(VALUES)
+    env.update(NETWORK)
     env["PYTHONPATH"] = str(ROOT / "lib")
     env["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
     env["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
@@ -637,6 +857,7 @@ def test_the_cli_syncs_templates_unless_told_not_to(tmp_path: Path) -> None:
     (tmp_path / "templates" / "receipt.html").write_text(RECEIPT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SESRELAY_", "TENCENTCLOUD_"))}
     env.update(VALUES)
+    env.update(NETWORK)
     env["PYTHONPATH"] = str(ROOT / "lib")
     env["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
     env["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY

@@ -12,10 +12,7 @@ from tests.doclinks import Problem, anchors, check, slug
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Paths that name another project's files, not this repository's.
-OTHER_PROJECTS = {
-    # serverless-components/tencent-scf's own docs/configure.md, the component's reference
-    ("lib/sesrelay/deploy/serverless_model.py", "docs/configure.md"),
-}
+OTHER_PROJECTS: set[tuple[str, str]] = set()
 #: Files whose references are samples, broken on purpose.
 SAMPLES = {"tests/unit/test_doc_links.py"}
 GUIDES = [

@@ -98,6 +98,13 @@ def test_shipped_file_matches_the_deployment_contract() -> None:
     assert timers["campaigns-finisher"].cron_expression == "0 * * * * * *"
     assert json.loads(timers["campaigns-finisher"].argument) == {"job": "campaigns-finisher"}
     assert inputs.environment.variables == {name: f"${{env:{name}}}" for name in ENV_NAMES}
+    # the production shape: the Redis instance's VPC, from the deployer's environment
+    assert inputs.vpc_config is not None
+    assert (inputs.vpc_config.vpc_id, inputs.vpc_config.subnet_id) == (
+        "${env:SESRELAY_VPC_ID}",
+        "${env:SESRELAY_SUBNET_ID}",
+    )
+    assert inputs.cls_config is None  # SCF's own log topic unless the deployer names one
 
 
 def test_shipped_file_names_only_jobs_that_sesrelay_yaml_defines() -> None:
@@ -147,7 +154,32 @@ def test_minimal_file_takes_the_component_defaults() -> None:
         ({"region": "guangzhou"}, "inputs.region", "SCF region"),
         ({"retryNum": 3}, "inputs.retryNum", "less than or equal to 2"),
         ({"msgTTL": 30}, "inputs.msgTTL", "greater than or equal to 60"),
-        ({"vpcConfig": {"vpcId": "vpc-1"}}, "inputs.vpcConfig", "does not manage"),
+        ({"layers": [{"name": "x", "version": 1}]}, "inputs.layers", "does not manage"),
+        (
+            {"vpcConfig": {"vpcId": "vpc-1", "subnetId": "subnet-0vmgq4v2"}},
+            "inputs.vpcConfig.vpcId",
+            "vpc- and 8 lower-case",
+        ),
+        (
+            {"vpcConfig": {"vpcId": "vpc-2ari9m7h"}},
+            "inputs.vpcConfig",
+            "give both vpcId and subnetId, or write vpcConfig: {}",
+        ),
+        ({"vpcConfig": None}, "inputs.vpcConfig", "null reads as absent to Tencent's component"),
+        (
+            {"vpcConfig": {"vpcId": "${env:A}x", "subnetId": "${env:B}"}},
+            "inputs.vpcConfig.vpcId",
+            "or ${env:NAME}",
+        ),
+        ({"vpcConfig": {"VpcId": "vpc-2ari9m7h"}}, "inputs.vpcConfig.VpcId", "not a known key"),
+        ({"cls": {"logsetId": "${env:A}"}}, "inputs.cls.topicId", "is required"),
+        (
+            {"cls": {"logsetId": "abc", "topicId": "${env:B}"}},
+            "inputs.cls.logsetId",
+            "a CLS logset ID, a UUID",
+        ),
+        ({"cls": None}, "inputs.cls", "remove the key to leave the logs where SCF sends them"),
+        ({"cls": {"logsetId": "${env:A}", "topicId": "${env:B}"}}, "inputs", "cls needs role"),
         ({"memory_size": 128}, "inputs.memory_size", "not a known key"),
         ({"description": "a (b)"}, "inputs.description", "letters, digits"),
     ],

@@ -173,6 +173,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         wait_seconds=args.wait,
         templates=None if args.no_templates else Path(args.templates),
         ses_endpoint=args.ses_endpoint,
+        strict=args.strict,
     )
     return run_deploy(options, environ=os.environ, out=sys.stdout, err=sys.stderr)
 
@@ -228,6 +229,11 @@ def _add_deploy_parser(sub: Any) -> None:
         default=None,
         help="SES API endpoint for the templates (default: --endpoint when it is a loopback "
         "emulator, else the SES host of the function's SESRELAY_SES_REGION)",
+    )
+    dep.add_argument(
+        "--strict",
+        action="store_true",
+        help="make the plan's production-shape warnings errors: exit 1 before changing anything",
     )
     dep.set_defaults(func=_cmd_deploy)
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sesrelay.clock import Clock
 from sesrelay.deploy import cron
+from sesrelay.deploy.network import ClsTarget, Vpc
 from sesrelay.deploy.plan import (
     MANAGED_TRIGGER_TYPES,
     AsyncRetry,
@@ -267,6 +268,7 @@ def _reasons(fn: Mapping[str, Any]) -> str:
 
 def _settings(fn: Mapping[str, Any]) -> Settings:
     variables = (fn.get("Environment") or {}).get("Variables") or []
+    vpc = fn.get("VpcConfig") or {}
     return Settings(
         handler=str(fn.get("Handler")),
         runtime=str(fn.get("Runtime")),
@@ -275,6 +277,8 @@ def _settings(fn: Mapping[str, Any]) -> Settings:
         role=str(fn.get("Role") or ""),
         description=str(fn.get("Description") or ""),
         environment={str(v["Key"]): str(v.get("Value") or "") for v in variables if v.get("Key")},
+        vpc=Vpc(str(vpc.get("VpcId") or ""), str(vpc.get("SubnetId") or "")),
+        cls=ClsTarget(str(fn.get("ClsLogsetId") or ""), str(fn.get("ClsTopicId") or "")),
     )
 
 

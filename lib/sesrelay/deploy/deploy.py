@@ -1,6 +1,7 @@
-"""`sesrelay deploy [--dry-run]`: serverless.yml -> plan -> converge, over the official SCF SDK
-(tencentcloud-sdk-python-scf, imported here only, lazily), then print the function URL; and the
-`templates/` folder synced to SES (`templates_step`), planned with the function, applied after it.
+"""`sesrelay deploy [--dry-run] [--strict]`: serverless.yml -> plan -> converge, over the official
+SCF SDK (tencentcloud-sdk-python-scf, imported here only, lazily), then print the function URL;
+and the `templates/` folder synced to SES (`templates_step`), planned with the function, applied
+after it. The plan carries the production-shape warnings (`shape`); --strict makes them errors.
 
 Credentials follow the SDK's chain (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY,
 ~/.tencentcloud/credentials, CVM role, TKE OIDC) and are never printed; nor are variable values.
@@ -18,7 +19,9 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from sesrelay.clock import Clock, SystemClock
+from sesrelay.deploy import shape
 from sesrelay.deploy.converge import ApiCallError, Converger, DeployError, function_url
+from sesrelay.deploy.network import Vpc
 from sesrelay.deploy.plan import PlanError, make_plan, wanted_from
 from sesrelay.deploy.preflight import Checked, PreflightError, preflight
 from sesrelay.deploy.templates_step import TemplatesStep, ses_endpoint
@@ -39,6 +42,8 @@ class DeployOptions:
     #: the templates folder, relative to serverless.yml's; None leaves SES templates alone
     templates: Path | None = Path("templates")
     ses_endpoint: str | None = None  # default: see templates_step
+    #: production-shape findings (`shape`) stop the deploy instead of being warnings
+    strict: bool = False
 
 
 class ScfApi:
@@ -122,7 +127,7 @@ def _deploy(
     folder = _templates_folder(options)
     checked = preflight(options.serverless, options.config, options.zip_path, environ, folder)
     inputs, env, zip_bytes = checked.spec.inputs, checked.env, checked.zip_bytes
-    wanted = wanted_from(inputs, env.values, zip_bytes)
+    wanted = wanted_from(inputs, env.values, zip_bytes, checked.network)
     endpoint = options.endpoint or environ.get(ENDPOINT_ENV) or None
     scf = ScfApi.connect(inputs.region, endpoint)
     say = _printer(out)
@@ -139,6 +144,7 @@ def _deploy(
         say(str(line))
     for name in env.empty:
         say(f"  note: {name} resolved to an empty value; SCF refuses those, so it is not set")
+    _production_shape(options, checked, current.settings.vpc if current else None, say)
     if templates is not None:
         templates.show_plan(say)
     elif folder is not None:
@@ -159,6 +165,20 @@ def _deploy(
     say("deployed")
     say(f"function URL: {url or '(none: serverless.yml has no http event)'}")
     return _templates_result(templates, err)
+
+
+def _production_shape(
+    options: DeployOptions, checked: Checked, vpc_now: Vpc | None, say: Callable[[str], None]
+) -> None:
+    """The production-shape findings, as warnings in the plan; with --strict, DeployError
+    before anything is changed."""
+    found = shape.findings(checked.env.values, checked.network, vpc_now)
+    for finding in found:
+        say(f"  warning: {finding}")
+    if found and options.strict:
+        raise DeployError(
+            f"{len(found)} production-shape warning(s) and --strict: nothing was changed"
+        )
 
 
 def _templates_folder(options: DeployOptions) -> Path | None:

@@ -10,12 +10,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from sesrelay.deploy import cron
+from sesrelay.deploy.network import ClsTarget, Network, Vpc, plan_rows
+from sesrelay.deploy.plan_lines import CHANGES, Action, Line
 from sesrelay.deploy.serverless_model import Inputs
 
-Action = Literal["create", "update", "delete", "no change", "ignored"]
 #: Trigger types serverless.yml describes; others (COS, CLS, ...) are left as they are.
 MANAGED_TRIGGER_TYPES = ("timer", "http")
 
@@ -33,6 +33,8 @@ class Settings:
     role: str | None  # None: not managed by the file, left as SCF has it
     description: str | None
     environment: Mapping[str, str]
+    vpc: Vpc | None = None  # None: not managed by the file (wanted), or unknown
+    cls: ClsTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -104,16 +106,6 @@ class Current:
 
 
 @dataclass(frozen=True)
-class Line:
-    action: Action
-    subject: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"  {self.action:<9}  {self.subject}" + (f"  ({self.detail})" if self.detail else "")
-
-
-@dataclass(frozen=True)
 class Plan:
     create_function: bool
     update_code: bool
@@ -129,7 +121,12 @@ class Plan:
         return any(line.action in ("create", "update", "delete") for line in self.lines)
 
 
-def wanted_from(inputs: Inputs, environment: Mapping[str, str], zip_bytes: bytes) -> Wanted:
+def wanted_from(
+    inputs: Inputs,
+    environment: Mapping[str, str],
+    zip_bytes: bytes,
+    network: Network | None = None,
+) -> Wanted:
     triggers = [
         TriggerState("timer", t.trigger_name, t.parameters.qualifier,
                      cron.normalize(t.parameters.cron_expression), t.parameters.enable,
@@ -150,6 +147,8 @@ def wanted_from(inputs: Inputs, environment: Mapping[str, str], zip_bytes: bytes
         role=inputs.role,
         description=inputs.description,
         environment=dict(sorted(environment.items())),
+        vpc=network.vpc if network else None,
+        cls=network.cls if network else None,
     )
     return Wanted(
         namespace=inputs.namespace,
@@ -192,10 +191,11 @@ def make_plan(wanted: Wanted, current: Current | None) -> Plan:
     lines.append(Line("no change", f"function {wanted.name}", f"status {current.status}"))
     lines += _setting_lines(wanted, current)
     # Subjects are "code", "memorySize", ..., "env NAME": their first word says what changed.
-    changed = {line.subject.split()[0] for line in lines if line.action != "no change"}
+    changed = {line.subject.split()[0] for line in lines if line.action in CHANGES}
     config_fields: list[str] = [
-        n for n in ("memorySize", "timeout", "role", "description") if n in changed
-    ]
+        n for n in ("memorySize", "timeout", "role", "description", "vpcConfig", "cls")
+        if n in changed
+    ]  # fmt: skip
     if "env" in changed:
         config_fields.append("environment")
     by_key = {t.key: t for t in current.triggers}
@@ -252,6 +252,9 @@ def _setting_lines(wanted: Wanted, current: Current | None) -> list[Line]:
             action: Action = "no change" if value == before else "update"
             shown = detail if action == "update" or subject != "code" else detail.split(",")[0]
             lines.append(Line(action, subject, shown))
+    wanted_network = Network(new.vpc, new.cls)
+    now = (old.vpc, old.cls) if old else (None, None)
+    lines += plan_rows(wanted_network, *now, creating=old is None)
     old_env = old.environment if old else {}
     for key in sorted({*new.environment, *old_env}):
         if key not in old_env:

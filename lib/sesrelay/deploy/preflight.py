@@ -1,7 +1,8 @@
 """What `sesrelay deploy` checks before any API call, every problem at once: serverless.yml, the
-`${env:NAME}` values it takes from the deployer's environment, sesrelay.yaml as `sesrelay config
-check --env` checks it (against the environment the function will have, which is what it reads
-its secrets from), the zip, and the `templates/` folder (when it exists and is not skipped).
+`${env:NAME}` values it takes from the deployer's environment (the function's variables, the
+IDs of `vpcConfig` and `cls`), sesrelay.yaml as `sesrelay config check --env` checks it (against
+the environment the function will have, which is what it reads its secrets from), the zip, and
+the `templates/` folder (when it exists and is not skipped).
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sesrelay.deploy import variables
 from sesrelay.deploy.converge import DeployError
+from sesrelay.deploy.network import Network, resolve
 from sesrelay.deploy.serverless_loader import ServerlessFileError, load_serverless
 from sesrelay.deploy.serverless_model import ServerlessFile
 from sesrelay.errors import ConfigError
@@ -43,6 +45,8 @@ class Checked:
     zip_bytes: bytes
     #: the folder's templates; None when the folder is skipped or does not exist
     templates: list[TemplateFile] | None = None
+    #: vpcConfig and cls, resolved
+    network: Network = field(default_factory=Network)
 
 
 def preflight(
@@ -66,9 +70,13 @@ def preflight(
         spec = load_serverless(serverless, _job_names(config))
     except ServerlessFileError as exc:
         lines += exc.lines()
+    wanted_network = Network()
     if spec is not None:
         env, found = _environment(serverless, config, spec, environ)
         lines += found
+        inputs = spec.inputs
+        wanted_network, unresolved = resolve(inputs.vpc_config, inputs.cls_config, environ)
+        lines += [f"{serverless}: {problem}" for problem in unresolved]
     else:  # the function's environment is unknown: the file alone
         lines += [f"{config}: {problem}" for problem in _config_report(config, {}).problems]
     # The config check may have said these already (it reads the folder beside sesrelay.yaml).
@@ -80,7 +88,7 @@ def preflight(
         lines.append(str(exc))
     if lines or spec is None or env is None:
         raise PreflightError(lines)
-    return Checked(spec, env, zip_bytes, wanted)
+    return Checked(spec, env, zip_bytes, wanted, wanted_network)
 
 
 def _environment(

@@ -28,18 +28,48 @@ def create_params(settings: Settings) -> dict[str, Any]:
         params["Role"] = settings.role
     if settings.description is not None:
         params["Description"] = settings.description
+    if settings.vpc is not None and settings.vpc.vpc_id:  # a new function has no VPC anyway
+        params.update(_vpc_param(settings))
+    if settings.cls is not None:
+        params.update(_cls_params(settings))
     return params
 
 
 def config_params(settings: Settings, fields: tuple[str, ...]) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "memorySize": ("MemorySize", settings.memory_size),
-        "timeout": ("Timeout", settings.timeout),
-        "role": ("Role", settings.role),
-        "description": ("Description", settings.description),
-        "environment": ("Environment", environment_param(settings)),
+    """UpdateFunctionConfiguration's parameters for `fields` (the plan's names)."""
+    values: dict[str, dict[str, Any]] = {
+        "memorySize": {"MemorySize": settings.memory_size},
+        "timeout": {"Timeout": settings.timeout},
+        "role": {"Role": settings.role},
+        "description": {"Description": settings.description},
+        "environment": {"Environment": environment_param(settings)},
+        "vpcConfig": _vpc_param(settings),
+        "cls": _cls_params(settings),
     }
-    return dict(values[name] for name in fields)
+    params: dict[str, Any] = {}
+    for name in fields:
+        params.update(values[name])
+    return params
+
+
+def _vpc_param(settings: Settings) -> dict[str, Any]:
+    """VpcConfig; both IDs empty takes the function out of its VPC."""
+    vpc = settings.vpc
+    if vpc is None:
+        return {}
+    return {"VpcConfig": {"VpcId": vpc.vpc_id, "SubnetId": vpc.subnet_id}}
+
+
+def _cls_params(settings: Settings) -> dict[str, Any]:
+    """The CLS logset and topic, with the role: SCF refuses a log setting without it
+    (InvalidParameterValue.ClsRole)."""
+    cls = settings.cls
+    if cls is None:
+        return {}
+    params: dict[str, Any] = {"ClsLogsetId": cls.logset_id, "ClsTopicId": cls.topic_id}
+    if settings.role is not None:
+        params["Role"] = settings.role
+    return params
 
 
 def trigger_params(trigger: TriggerState) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sesrelay.deploy.serverless_model import ServerlessFile
 #: Keys of Tencent's component that sesrelay deploy deliberately does not manage.
 _UNMANAGED_INPUTS = frozenset(
     {
-        "vpcConfig", "layers", "cfs", "eip", "publicAccess", "tags", "cls", "deadLetter",
+        "layers", "cfs", "eip", "publicAccess", "tags", "deadLetter",
         "asyncRunEnable", "traceEnable", "initTimeout", "enableRoleAuth", "installDependency",
         "imageConfig", "l5Enable", "image", "instanceConcurrencyConfig",
     }

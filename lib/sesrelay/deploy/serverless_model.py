@@ -2,7 +2,7 @@
 `sesrelay deploy` and the tests accept, checked against SCF's documented limits.
 
 Sources: Tencent's SCF docs (function limits 583/11637, timer triggers 583/9708, async retries
-583/41138); serverless-components/tencent-scf (serverless.component.yml, docs/configure.md);
+583/41138); serverless-components/tencent-scf (serverless.component.yml, its configure.md);
 tencent-component-toolkit (triggers, async retry). Field formats live in serverless_fields,
 the timer and http events in serverless_events.
 """
@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
+from sesrelay.deploy.network import NO_CLS_NULL, NO_VPC_NULL, ClsSpec, VpcConfigSpec
 from sesrelay.deploy.serverless_events import EventEntry, HttpEvent, TimerEvent
 from sesrelay.deploy.serverless_fields import (
     DESCRIPTION,
@@ -81,6 +82,9 @@ class Inputs(StrictModel):
     timeout: Annotated[int, Field(ge=1, le=900)] = 3
     role: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     environment: EnvironmentSpec = EnvironmentSpec()
+    #: absent: left as SCF has it; {}: no VPC (deploy.network says what each spelling means)
+    vpc_config: Annotated[VpcConfigSpec | None, NO_VPC_NULL] = Field(None, alias="vpcConfig")
+    cls_config: Annotated[ClsSpec | None, NO_CLS_NULL] = Field(None, alias="cls")
     events: list[EventEntry] = Field(default_factory=list)
     #: async retries after an execution error; SCF's default is 2 (583/41138)
     retry_num: Annotated[int, Field(ge=0, le=2)] = Field(2, alias="retryNum")
@@ -107,6 +111,9 @@ class Inputs(StrictModel):
             found.append("at most one http event: SCF binds one function URL per qualifier")
         if len(self.timers) > MAX_TIMERS:
             found.append(f"at most {MAX_TIMERS} timer events (SCF's per-type trigger limit)")
+        if self.cls_config is not None and self.role is None:
+            # SCF refuses a log setting without the role (InvalidParameterValue.ClsRole)
+            found.append("cls needs role: SCF changes where logs go only with the execution role")
         if found:
             raise rule("; ".join(found))
         return self

@@ -1,6 +1,9 @@
 """Emulated SCF function actions: GetFunction, CreateFunction, UpdateFunctionCode,
 UpdateFunctionConfiguration, GetFunctionAddress and the async retry config (Get/Update).
 
+The network (VpcConfig) and the log topic (ClsLogsetId, ClsTopicId) are stored and returned; a
+function created without a topic logs to SCF's own (`ScfState.default_cls`), as SCF does.
+
 Changes are asynchronous as in SCF: the function is Creating or Updating until the change settles,
 and code or configuration updates in that window fail with SCF's status error codes.
 """
@@ -23,6 +26,9 @@ from sesrelay.emulator.scf.store import (
 )
 
 _FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-z]{8}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-z]{8}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: the statuses in which SCF accepts a new change (a failed update may be retried)
 _CHANGEABLE = ("Active", "UpdateFailed")
 
@@ -43,6 +49,9 @@ def get_function(state: ScfState, req: p.GetFunction) -> dict[str, Any]:
         "Role": fn.role,
         "Description": fn.description,
         "Environment": {"Variables": [{"Key": k, "Value": v} for k, v in fn.environment.items()]},
+        "VpcConfig": {"VpcId": fn.vpc[0], "SubnetId": fn.vpc[1]},
+        "ClsLogsetId": fn.cls[0],
+        "ClsTopicId": fn.cls[1],
         "Status": fn.status,
         "StatusDesc": "",
         "StatusReasons": [{**r} for r in fn.status_reasons],
@@ -82,6 +91,8 @@ def create_function(state: ScfState, req: p.CreateFunction) -> dict[str, Any]:
     runtime = req.Runtime or "Python2.7"  # SCF's documented default
     check_settings(req.MemorySize, req.Timeout, runtime)
     _check_description(req.Description)
+    vpc = _vpc(req.VpcConfig) or ("", "")
+    cls = _cls(req.ClsLogsetId, req.ClsTopicId) or state.default_cls
     now = state.clock.now()
     fn = Function(
         namespace=namespace,
@@ -98,6 +109,8 @@ def create_function(state: ScfState, req: p.CreateFunction) -> dict[str, Any]:
         code=decode_zip(req.Code.ZipFile),
         added=now,
         modified=now,
+        vpc=vpc,
+        cls=cls,
     )
     state.functions[(namespace, fn.name)] = fn
     state.begin(fn, "Creating")
@@ -130,6 +143,13 @@ def update_function_configuration(
     environment = (
         environment_of(_variables(req.Environment)) if req.Environment is not None else None
     )
+    vpc, cls = _vpc(req.VpcConfig), _cls(req.ClsLogsetId, req.ClsTopicId)
+    if cls is not None and req.Role is None:
+        raise ApiError(
+            "InvalidParameterValue.ClsRole",
+            "Changing the CLS settings needs the Role parameter; add it and retry.",
+        )
+    fn.vpc, fn.cls = vpc or fn.vpc, cls or fn.cls
     if req.MemorySize is not None:
         fn.memory_size = req.MemorySize
     if req.Timeout is not None:
@@ -179,6 +199,37 @@ def update_function_event_invoke_config(
         )
     fn.async_config = {"MsgTTL": ttl, "RetryConfig": [{"RetryNum": n} for n in retries]}
     return {}
+
+
+def _vpc(config: p.VpcConfigParam | None) -> tuple[str, str] | None:
+    """The network a request asks for: None (unchanged), ("", "") (no VPC), or both IDs. The
+    emulator cannot know which VPCs exist; it checks their form only (ResourceNotFound.Vpc is
+    what SCF answers for one that does not)."""
+    if config is None:
+        return None
+    vpc_id, subnet_id = config.VpcId or "", config.SubnetId or ""
+    if not vpc_id and not subnet_id:
+        return "", ""
+    if not (_VPC_ID.match(vpc_id) and _SUBNET_ID.match(subnet_id)):
+        raise ApiError(
+            "InvalidParameterValue.Vpc",
+            "VpcConfig needs both VpcId (vpc-xxxxxxxx) and SubnetId (subnet-xxxxxxxx), or "
+            "neither for no VPC.",
+        )
+    return vpc_id, subnet_id
+
+
+def _cls(logset: str | None, topic: str | None) -> tuple[str, str] | None:
+    """The CLS logset and topic a request names (None: unchanged); both, as UUIDs."""
+    if logset is None and topic is None:
+        return None
+    if not (logset and topic and _UUID.match(logset) and _UUID.match(topic)):
+        raise ApiError(
+            "InvalidParameterValue.Cls",
+            "ClsLogsetId and ClsTopicId go together; each is the ID (a UUID) of a CLS logset "
+            "and topic.",
+        )
+    return logset, topic
 
 
 def _variables(env: p.EnvironmentParam | None) -> list[dict[str, str]]:

@@ -29,6 +29,11 @@ class CodeParam(Params):
     CosBucketRegion: str | None = None
 
 
+class VpcConfigParam(Params):
+    VpcId: str | None = None
+    SubnetId: str | None = None
+
+
 class _FunctionRef(Params):
     FunctionName: str
     Namespace: str | None = None
@@ -55,6 +60,9 @@ class CreateFunction(_FunctionRef):
     Type: str | None = None
     CodeSource: str | None = None
     InitTimeout: int | None = None
+    VpcConfig: VpcConfigParam | None = None
+    ClsLogsetId: str | None = None
+    ClsTopicId: str | None = None
 
 
 class UpdateFunctionCode(_FunctionRef):
@@ -76,6 +84,9 @@ class UpdateFunctionConfiguration(_FunctionRef):
     Role: str | None = None
     Publish: str | None = None
     InitTimeout: int | None = None
+    VpcConfig: VpcConfigParam | None = None
+    ClsLogsetId: str | None = None
+    ClsTopicId: str | None = None
 
 
 class RetryConfigParam(Params):

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import io
 import re
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,6 +93,8 @@ class Function:
     code: bytes
     added: datetime
     modified: datetime
+    vpc: tuple[str, str] = ("", "")  # (VpcId, SubnetId); empty: no VPC
+    cls: tuple[str, str] = ("", "")  # (ClsLogsetId, ClsTopicId)
     status: str = "Creating"
     status_reasons: list[dict[str, str]] = field(default_factory=list)
     ready_at: datetime | None = None
@@ -118,6 +121,12 @@ class ScfState:
         self.settle = timedelta(seconds=settle_seconds)
         self.functions: dict[tuple[str, str], Function] = {}
         self._serial = 0
+        #: SCF's own logset and topic (SCF_logset*, SCF_logtopic*): where a function's logs go
+        #: when it names none (583/39328); made-up IDs, stable per region
+        self.default_cls = (
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"scf-emulator:{region}:SCF_logset")),
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"scf-emulator:{region}:SCF_logtopic")),
+        )
 
     def reset(self) -> None:
         self.functions.clear()
