@@ -83,5 +83,13 @@ def configure(level: str = "INFO", *, to_stderr: bool = False) -> None:
     _configured = True
 
 
+def set_level(level: str) -> None:
+    """The logger's level (SESRELAY_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR); changed only when
+    it differs, as each invocation applies its instance's setting."""
+    value = logging.getLevelName(level.upper())
+    if isinstance(value, int) and log.level != value:
+        log.setLevel(value)
+
+
 def invocation(**fields: Any) -> None:
     log.info("invocation", extra={"fields": {k: v for k, v in fields.items() if v is not None}})

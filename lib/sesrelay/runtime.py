@@ -46,6 +46,7 @@ class Runtime:
                 detail=problem,
             )
             return unavailable(event, context, "configuration_error", problem)
+        logs.set_level(services.settings.log_level)
         try:
             return dispatch(event, context, services)
         except RetryLater:

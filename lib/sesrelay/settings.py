@@ -36,6 +36,10 @@ SES_HOSTS = {
 CONFIG_DIR = Path(__file__).resolve().parents[2]
 
 
+#: SESRELAY_LOG_LEVEL: INFO logs one line per invocation; WARNING and above only problems.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 def default_config_path(*, directory: Path = CONFIG_DIR) -> Path:
     """`sesrelay.json` in `directory` if there is one, else `sesrelay.yaml`.
 
@@ -184,6 +188,14 @@ class Settings(BaseModel):
                     "configure digests of the keys, never the keys themselves"
                 )
         return digests
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("ses_region")
     @classmethod
