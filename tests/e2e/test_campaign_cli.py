@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+from tests.e2e.emulator_cli import running_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,23 +30,8 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def emulator_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sesrelay", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=cli_env(),
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    try:
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        yield line.removeprefix("listening on ")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with running_emulator(cli_env()) as url:
+        yield url
 
 
 def control(url: str, path: str, method: str = "GET") -> Any:

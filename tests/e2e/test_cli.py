@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+from tests.e2e.emulator_cli import running_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,25 +28,8 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def emulator_process() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sesrelay", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=cli_env(),
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    try:
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        port = int(line.rsplit(":", 1)[1])
-        assert port > 0
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with running_emulator(cli_env()) as url:
+        yield url
 
 
 def invoke(event: str, url: str, **env: str) -> subprocess.CompletedProcess[str]:

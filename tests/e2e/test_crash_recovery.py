@@ -23,6 +23,7 @@ import pytest
 
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from sesrelay.sending import idempotency, once
+from tests.e2e.emulator_cli import running_emulator
 from tests.e2e.test_serve import fetch, serve_env
 from tests.polling import wait_until
 
@@ -52,20 +53,8 @@ def mails(url: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sesrelay", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=serve_env(ROOT), cwd=ROOT,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    try:
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        yield line.removeprefix("listening on ")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with running_emulator(serve_env(ROOT)) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from tencentcloud.ses.v20201002 import models, ses_client
 
 from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from sesrelay.emulator.ses.seed import DEFAULT_SEED
+from tests.e2e.emulator_cli import running_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = json.loads((ROOT / "lib/sesrelay/emulator/ses" / DEFAULT_SEED).read_text(encoding="utf-8"))
@@ -38,23 +39,8 @@ def cli_env(**extra: str) -> dict[str, str]:
 def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     seed = tmp_path_factory.mktemp("seed") / "empty.json"
     seed.write_text(json.dumps({**SEED, "templates": []}), encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sesrelay", "emulator", "--port", "0", "--seed", str(seed)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=cli_env(),
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    try:
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        yield line.removeprefix("listening on ")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with running_emulator(cli_env(), "--seed", str(seed)) as url:
+        yield url
 
 
 def control(url: str, path: str, body: object = None) -> Any:
