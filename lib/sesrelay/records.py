@@ -20,13 +20,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sesrelay.clock import Clock
-from sesrelay.state import StateRecord, StateStore, StateStoreError
+from sesrelay.state import StateStore, update_json
 
 DEFAULT_RETENTION_DAYS = 30
 #: A mail's events kept at most (a mail to 50 recipients, each opened and clicked a few times).
 MAX_EVENTS = 500
-#: Attempts of one compare-and-set update before the store is called too busy.
-MAX_ATTEMPTS = 64
 
 EMAIL = "email"
 TASK = "task"
@@ -128,24 +126,12 @@ class RecordBook:
         return counts
 
     def _update(self, key: str, change: Callable[[Any], Any], empty: Any) -> None:
-        """Apply `change` to the stored JSON value by compare-and-set; `change` returns None to
-        leave it as it is."""
-        ttl = self.retention_seconds
-        for _ in range(MAX_ATTEMPTS):
-            current = self._state.get(key)
-            value = change(json.loads(current.value) if current else empty)
-            if value is None:
-                return
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-            if _write(self._state, key, current, text, ttl):
-                return
-        raise StateStoreError(f"the state store is too busy to update {key.partition(':')[0]}")
+        """Apply `change` to the stored JSON value (`empty` when absent); None leaves it."""
 
+        def apply(current: Any) -> Any:
+            return change(empty if current is None else current)
 
-def _write(state: StateStore, key: str, current: StateRecord | None, text: str, ttl: float) -> bool:
-    if current is None:
-        return state.claim(key, text, ttl) is None
-    return state.compare_and_set(key, current.version, text, ttl) is not None
+        update_json(self._state, key, apply, self.retention_seconds)
 
 
 def _event_order(event: dict[str, Any]) -> tuple[int, int]:

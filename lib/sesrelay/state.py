@@ -5,9 +5,11 @@ Idempotency keys, timer-tick dedupe, webhook dedupe and campaign state all live 
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sesrelay.errors import RelayError
 
@@ -66,6 +68,31 @@ class StateStore(Protocol):
     def close(self) -> None:
         """Release connections; idempotent. Any later call raises StateStoreError."""
         ...
+
+
+#: Attempts of one `update_json` before the store is called too busy.
+UPDATE_ATTEMPTS = 64
+
+
+def update_json(
+    store: StateStore, key: str, change: Callable[[Any], Any], ttl_seconds: float
+) -> bool:
+    """Read-modify-write the JSON value at `key`: `change` gets the current value (None when the
+    key is absent) and returns the new one, or None to leave it. Written by `claim` when absent
+    and `compare_and_set` otherwise, retried while other writers win; True once written, False
+    when `change` left it. StateStoreError when others kept winning for UPDATE_ATTEMPTS tries."""
+    for _ in range(UPDATE_ATTEMPTS):
+        current = store.get(key)
+        value = change(json.loads(current.value) if current else None)
+        if value is None:
+            return False
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if current is None:
+            if store.claim(key, text, ttl_seconds) is None:
+                return True
+        elif store.compare_and_set(key, current.version, text, ttl_seconds) is not None:
+            return True
+    raise StateStoreError(f"the state store is too busy to update {key.partition(':')[0]}")
 
 
 def check_ttl(ttl_seconds: float) -> float:

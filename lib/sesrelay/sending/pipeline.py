@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sesrelay.clock import Clock, Deadline
 from sesrelay.errors import FieldError, InvalidInput, RelayError, SesError
 from sesrelay.gateway import SEND_ACTIONS, SesGateway
+from sesrelay.keys import sender_matches
 from sesrelay.logs import mask_email
 from sesrelay.records import RecordBook
 from sesrelay.sending.bookkeeping import check_scope, save_record, send_record
@@ -42,11 +43,7 @@ def check_sender(from_field: str, allowed: Sequence[str]) -> None:
 
     An empty list leaves the choice to SES, which only sends from verified senders.
     """
-    if not allowed:
-        return
-    address = sender_address(from_field).lower()
-    domain = "@" + address.rpartition("@")[2]
-    if any(entry.lower() in (address, domain) for entry in allowed):
+    if not allowed or sender_matches(from_field, allowed):
         return
     raise SenderNotAllowed(
         "FromEmailAddress is not in SESRELAY_ALLOWED_SENDERS; "

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta, timezone
 
 from sesrelay.clock import Clock
 from sesrelay.errors import RelayError
-from sesrelay.state import StateStore, StateStoreError
+from sesrelay.state import StateStore, update_json
 
 #: Tencent's day: quotas reset at midnight China Standard Time, as SES's daily limits do.
 CHINA = timezone(timedelta(hours=8))
 #: A counter outlives its day, so a late give-back still finds it.
 COUNTER_TTL_SECONDS = 2 * 86400
-MAX_ATTEMPTS = 64
 
 
 class QuotaExceeded(RelayError):
@@ -59,37 +58,26 @@ class Quotas:
         """One unit of `name`'s quota for today; QuotaExceeded when none is left."""
         now = self._clock.now()
         key = day_key(name, now)
-        for _ in range(MAX_ATTEMPTS):
-            current = self._state.get(key)
-            used = int(json.loads(current.value)) if current else 0
-            if used >= per_day:
+
+        def one_more(used: int | None) -> int:
+            if (used or 0) >= per_day:
                 raise QuotaExceeded(
                     f"API key {name!r} has used its quota of {per_day} sends for today "
                     "(days start at 00:00 UTC+8); nothing was sent",
                     retry_after=seconds_to_next_day(now),
                 )
-            if current is None:
-                if self._state.claim(key, "1", COUNTER_TTL_SECONDS) is None:
-                    return QuotaTicket(key)
-            elif self._state.compare_and_set(
-                key, current.version, str(used + 1), COUNTER_TTL_SECONDS
-            ):
-                return QuotaTicket(key)
-        raise StateStoreError("the state store is too busy to count the key's quota")
+            return (used or 0) + 1
+
+        update_json(self._state, key, one_more, COUNTER_TTL_SECONDS)
+        return QuotaTicket(key)
 
     def give_back(self, ticket: QuotaTicket) -> None:
-        """Return a unit taken for a send that did not happen (best effort, never below 0)."""
-        for _ in range(MAX_ATTEMPTS):
-            current = self._state.get(ticket.key)
-            if current is None:
-                return
-            used = int(json.loads(current.value))
-            if used <= 0:
-                return
-            if self._state.compare_and_set(
-                ticket.key, current.version, str(used - 1), COUNTER_TTL_SECONDS
-            ):
-                return
+        """Return a unit taken for a send that did not happen (never below 0)."""
+
+        def one_less(used: int | None) -> int | None:
+            return used - 1 if used else None
+
+        update_json(self._state, ticket.key, one_less, COUNTER_TTL_SECONDS)
 
     def used(self, name: str) -> int:
         """Units of `name`'s quota taken today."""
