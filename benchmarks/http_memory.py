@@ -19,18 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each send carries its own Idempotency-Key, so the memory store holds one record per send: the
 # most a warm instance's own memory can be asked to hold for its requests.
 INSTANCE = """
-import json, os, resource
+import json, os
 import handler
-
-def peak_kb():
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+from benchmarks.rss import peak_kb
 
 event = json.loads(os.environ["BENCH_EVENT"])
 context = {"request_id": "rss", "time_limit_in_ms": 30000}

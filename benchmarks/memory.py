@@ -42,19 +42,10 @@ WORKLOAD_ORDER = ("http_burst", "webhook", "timer", "campaign_max_body", "campai
 RECORD = ROOT / "benchmarks" / "memory_peaks.json"
 
 INSTANCE = """
-import json, os, resource, time
+import json, os, time
 import handler
 from benchmarks.memory_work import WORKLOADS
-
-def peak_kb():
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+from benchmarks.rss import peak_kb
 
 events = WORKLOADS[os.environ["BENCH_WORKLOAD"]]()
 durations = []
