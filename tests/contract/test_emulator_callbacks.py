@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tencentcloud.common import credential
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.ses.v20201002 import models, ses_client
 
 from sesrelay.clock import ManualClock
-from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+from sesrelay.emulator import EmulatorServer
 from sesrelay.http.routes.ses_events import parse_events
+from tests.ses_sdk import call, ses_sdk_client
 
 START = datetime(2026, 1, 5, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 in UTC+8
 T0 = int(START.timestamp())
@@ -116,9 +113,7 @@ def srv(clock: ManualClock, receiver: Receiver) -> Iterator[EmulatorServer]:
 
 
 def client_for(endpoint: str) -> Any:
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol="http"))
-    cred = credential.Credential(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-    return ses_client.SesClient(cred, "ap-guangzhou", profile)
+    return ses_sdk_client(endpoint)
 
 
 @pytest.fixture
@@ -126,13 +121,6 @@ def ses(srv: EmulatorServer) -> Iterator[Any]:
     client = client_for(srv.endpoint)
     yield client
     client.request.conn._session.close()  # the SDK never closes its requests.Session
-
-
-def call(client: Any, action: str, params: dict[str, Any]) -> dict[str, Any]:
-    req = getattr(models, f"{action}Request")()
-    req.from_json_string(json.dumps(params))
-    result: dict[str, Any] = json.loads(getattr(client, action)(req).to_json_string())
-    return result
 
 
 def send(client: Any, *to: str, **extra: Any) -> str:

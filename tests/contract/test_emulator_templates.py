@@ -14,17 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
     TencentCloudSDKException,
 )
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.ses.v20201002 import models, ses_client
 
 from sesrelay.clock import ManualClock
-from sesrelay.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorServer
+from sesrelay.emulator import EmulatorServer
 from sesrelay.emulator.ses.seed import DEFAULT_SEED
+from tests.ses_sdk import call, code, ses_sdk_client
 
 START = datetime(2026, 1, 5, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 in UTC+8
 REVIEW = 600  # the default seed's template_review_seconds
@@ -56,9 +53,7 @@ def srv() -> Iterator[EmulatorServer]:
 
 
 def client_for(srv: EmulatorServer) -> Any:
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=srv.endpoint, protocol="http"))
-    cred = credential.Credential(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-    return ses_client.SesClient(cred, "ap-guangzhou", profile)
+    return ses_sdk_client(srv.endpoint)
 
 
 @pytest.fixture
@@ -66,19 +61,6 @@ def ses(srv: EmulatorServer) -> Iterator[Any]:
     client = client_for(srv)
     yield client
     client.request.conn._session.close()  # the SDK never closes its requests.Session
-
-
-def call(client: Any, action: str, params: dict[str, Any]) -> dict[str, Any]:
-    req = getattr(models, f"{action}Request")()
-    req.from_json_string(json.dumps(params))
-    result: dict[str, Any] = json.loads(getattr(client, action)(req).to_json_string())
-    return result
-
-
-def code(client: Any, action: str, params: dict[str, Any]) -> str:
-    with pytest.raises(TencentCloudSDKException) as info:
-        call(client, action, params)
-    return str(info.value.code)
 
 
 def present(fields: dict[str, Any]) -> dict[str, Any]:
