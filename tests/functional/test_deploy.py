@@ -811,7 +811,9 @@ def test_unreadable_ses_templates_change_nothing(project: Project) -> None:
 # -- the command line -----------------------------------------------------------------------------
 
 
-def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
+def cli_project(tmp_path: Path) -> dict[str, str]:
+    """A project folder (the shipped serverless.yml, a config naming every job, a stand-in zip)
+    and the environment `sesrelay deploy` runs with against the emulator."""
     (tmp_path / "serverless.yml").write_bytes((ROOT / "serverless.yml").read_bytes())
     (tmp_path / "sesrelay.yaml").write_text(config_with_all_jobs(), encoding="utf-8")
     (tmp_path / "dist").mkdir()
@@ -822,20 +824,29 @@ def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(ROOT / "lib")
     env["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
     env["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
+    return env
+
+
+def deploy_cli(
+    tmp_path: Path, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`sesrelay deploy EXTRA` in `tmp_path`, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "sesrelay", "deploy", *extra],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
+    env = cli_project(tmp_path)
     with EmulatorServer(rate_limit=None) as srv:
         srv.add_service(ScfService(srv.clock, settle_seconds=0))
         env["SESRELAY_SCF_ENDPOINT"] = srv.url
-        runs = [
-            subprocess.run(
-                [sys.executable, "-m", "sesrelay", "deploy", *extra],
-                capture_output=True,
-                text=True,
-                cwd=tmp_path,
-                env=env,
-                timeout=120,
-            )
-            for extra in ([], [], ["--dry-run"])
-        ]
+        runs = [deploy_cli(tmp_path, env, *extra) for extra in ([], [], ["--dry-run"])]
     first, second, dry = runs
     assert first.returncode == 0, first.stderr
     assert "deployed" in first.stdout
@@ -849,31 +860,14 @@ def test_the_cli_deploys_then_reports_no_changes(tmp_path: Path) -> None:
 
 
 def test_the_cli_syncs_templates_unless_told_not_to(tmp_path: Path) -> None:
-    (tmp_path / "serverless.yml").write_bytes((ROOT / "serverless.yml").read_bytes())
-    (tmp_path / "sesrelay.yaml").write_text(config_with_all_jobs(), encoding="utf-8")
-    (tmp_path / "dist").mkdir()
-    (tmp_path / "dist" / "sesrelay-scf.zip").write_bytes(make_zip())
+    env = cli_project(tmp_path)
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     (tmp_path / "templates" / "receipt.html").write_text(RECEIPT, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SESRELAY_", "TENCENTCLOUD_"))}
-    env.update(VALUES)
-    env.update(NETWORK)
-    env["PYTHONPATH"] = str(ROOT / "lib")
-    env["TENCENTCLOUD_SECRET_ID"] = DEFAULT_SECRET_ID
-    env["TENCENTCLOUD_SECRET_KEY"] = DEFAULT_SECRET_KEY
     with EmulatorServer(rate_limit=None) as srv:
         srv.add_service(ScfService(srv.clock, settle_seconds=0))
         env["SESRELAY_SCF_ENDPOINT"] = srv.url
         runs = [
-            subprocess.run(
-                [sys.executable, "-m", "sesrelay", "deploy", *extra],
-                capture_output=True,
-                text=True,
-                cwd=tmp_path,
-                env=env,
-                timeout=120,
-            )
-            for extra in (["--dry-run"], ["--no-templates"], [])
+            deploy_cli(tmp_path, env, *extra) for extra in (["--dry-run"], ["--no-templates"], [])
         ]
         writes = {a: n for a, n in srv.call_counts("ses").items() if a in TEMPLATE_WRITES}
         url = srv.url
