@@ -85,12 +85,14 @@ def _split_csv(value: object) -> object:
     return value
 
 
-def _digest_of(item: str) -> str:
-    """`<hex>  -` or `<hex>  file` (the whole line `sha256sum` prints, pasted) -> `<hex>`."""
-    tokens = item.lower().split()
-    if len(tokens) > 1 and len(tokens[0]) == 64 and set(tokens[0]) <= set("0123456789abcdef"):
+def sha256_digest(text: str) -> str | None:
+    """A SHA-256 digest as written: 64 hex digits in either case, or the whole line `sha256sum`
+    prints (`<hex>  -`, `<hex>  file`) pasted -> 64 lower-case hex digits; None for anything
+    else (a key pasted by mistake never passes as a digest)."""
+    tokens = text.lower().split()
+    if tokens and len(tokens[0]) == 64 and set(tokens[0]) <= set("0123456789abcdef"):
         return tokens[0]
-    return item.lower()
+    return None
 
 
 class Settings(BaseModel):
@@ -180,13 +182,15 @@ class Settings(BaseModel):
     @field_validator("api_key_sha256")
     @classmethod
     def _hex_digests(cls, value: list[str]) -> list[str]:
-        digests = [_digest_of(item) for item in value]
-        for index, digest in enumerate(digests):
-            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        digests = []
+        for index, item in enumerate(value):
+            digest = sha256_digest(item)
+            if digest is None:
                 raise ValueError(
                     f"item {index} is not a SHA-256 hex digest (64 hex characters); "
                     "configure digests of the keys, never the keys themselves"
                 )
+            digests.append(digest)
         return digests
 
     @field_validator("log_level")

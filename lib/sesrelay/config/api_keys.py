@@ -15,23 +15,22 @@ api_keys:
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from sesrelay.config.fields import ConfigModel, EnvName, rule
+from sesrelay.settings import sha256_digest
 
 KeyAction = Literal["SendEmail", "BatchSendEmail", "campaigns", "read", "read_all"]
 DEFAULT_ACTIONS: tuple[KeyAction, ...] = ("SendEmail", "BatchSendEmail", "campaigns", "read")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def digest_of(value: str) -> str:
     """A digest as written (upper case, or a pasted `sha256sum` line with its `  -`) -> 64 lower
     hex digits; anything else is refused, so a key pasted by mistake never passes as a digest."""
-    digest = value.strip().split(" ", 1)[0].lower()
-    if not _HEX64.fullmatch(digest):
+    digest = sha256_digest(value)
+    if digest is None:
         raise rule(
             "must be the SHA-256 hex digest of the key (64 hex characters, as `printf %s KEY | "
             "sha256sum` prints it), never the key itself"

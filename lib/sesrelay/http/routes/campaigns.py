@@ -211,14 +211,16 @@ def _start(
         if refused:
             call.log["code"] = "validation_error"
             return _refused_by_ses(refused, call.request.request_id)
-        _take_quota(call)  # a campaign is one send of the key's daily quota
+        key = call.require("campaigns")
+        if key.quota_per_day:  # a campaign is one send of the key's daily quota (429 if none)
+            Quotas(services.state, services.clock).take(key.name, key.quota_per_day)
         staging = RowValidator(spec.defaults(), subject=spec.Subject)
         builder = CampaignBuilder(
             services,
             spec,
             staging,
             campaign_id=campaign_id,
-            key_name=call.require("campaigns").name,
+            key_name=key.name,
         )
         builder.stage(staging.validate(json_recipients(body.items())))
         staging.forget_addresses()
@@ -227,13 +229,6 @@ def _start(
     call.log["campaign_state"] = camp.state
     headers = {"location": f"/v1/campaigns/{camp.id}"}
     return json_response(202, campaign_view(camp), headers)
-
-
-def _take_quota(call: Call) -> None:
-    """One unit of the key's daily quota; QuotaExceeded (429, the key freed) when none is left."""
-    key = call.require("campaigns")
-    if key.quota_per_day:
-        Quotas(call.services.state, call.services.clock).take(key.name, key.quota_per_day)
 
 
 def get_campaign(call: Call) -> HttpResponse:
